@@ -1,0 +1,39 @@
+// ArtifactSource: opens a URI (file path, http/https URL...) as one byte stream, resuming over dropped connections.
+import type { Readable } from "node:stream";
+
+export interface SourceProgress {
+  /** Bytes delivered so far. */
+  bytes: number;
+  /** Total size when known. */
+  total?: number;
+  /** Bytes per second over the recent window. */
+  rate: number;
+  /** Resumes (Range requests) so far. */
+  resumes: number;
+}
+
+export interface OpenOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: SourceProgress) => void;
+  /** Extra request headers (never logged). */
+  headers?: Record<string, string>;
+}
+
+export interface OpenedArtifact {
+  /** The bytes, exactly once and in order, across any number of resumes. Destroy it to abort. */
+  stream: Readable;
+  /** Total size when known before reading. */
+  size?: number;
+  /** Where it came from, safe to log (no credentials or query strings). */
+  displayName: string;
+}
+
+/**
+ * Opens a URI. `canOpen` is a pure check of the scheme; `open` throws OTA_ERR_SOURCE_* codes (not found, HTTP
+ * status, TLS, timeout after retries). Each open is a fresh read from byte 0.
+ */
+export interface ArtifactSource {
+  readonly name: string;
+  canOpen(uri: string): boolean;
+  open(uri: string, options?: OpenOptions): Promise<OpenedArtifact>;
+}

@@ -1,0 +1,36 @@
+// Bootloader: reads and changes the boot choice — booted, committed, trial — for A/B slots.
+import type { SlotName } from "./slot-resolver.js";
+
+export interface BootState {
+  /** The slot running now (for tryboot: the device-tree `partition`). */
+  booted: SlotName;
+  /** The slot the firmware boots by default (for tryboot: `[all] boot_partition`). */
+  committed: SlotName;
+  /** True when this boot is a one-shot trial boot (for tryboot: device-tree `tryboot` == 1). */
+  trial: boolean;
+  /** The slot a trial reboot would start, or null when a trial reboot would boot the committed slot. */
+  armed: SlotName | null;
+  /** Backend-specific facts for `status` (capability bits, file contents...). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * One implementation per boot technology (plugins/bootloader-tryboot first). All writes are atomic: a power cut
+ * leaves the old or the new boot choice. Errors use OTA_ERR_BOOT_* codes.
+ */
+export interface Bootloader {
+  readonly name: string;
+  /** Reads the current boot state. Read-only, idempotent. */
+  state(): Promise<BootState>;
+  /**
+   * Prepares a one-shot trial boot of `target`, leaving the committed slot as the default. Call only after the
+   * target is fully written and verified ("arm last"). Idempotent.
+   */
+  armTrial(target: SlotName): Promise<void>;
+  /** Makes a trial reboot harmless: it would boot the committed slot. Idempotent; safe on any failure path. */
+  disarm(): Promise<void>;
+  /** Makes `slot` the committed default (after a healthy trial, slot = the booted one). Idempotent. */
+  commit(slot: SlotName): Promise<void>;
+  /** Reboots: with trial = true into the armed trial ("0 tryboot"), else normally (to the committed slot). */
+  reboot(options: { trial: boolean }): Promise<void>;
+}

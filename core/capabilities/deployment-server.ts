@@ -1,0 +1,85 @@
+// DeploymentServer: one fleet server's device protocol — authenticate, next deployment, status, log, inventory.
+
+/** What the device runs now; servers use it to decide what to offer. */
+export interface InstalledState {
+  deviceType: string;
+  artifactName: string;
+  /** All provides of the installed artifact (artifact_name, rootfs-image.version, ...). */
+  provides: Record<string, string>;
+}
+
+/** Server-side policy for one deployment (hawkBit download/update modes, maintenance windows). */
+export interface DeploymentPolicy {
+  download: "skip" | "attempt" | "forced";
+  update: "skip" | "attempt" | "forced";
+  /** hawkBit maintenanceWindow: "available" = install now, "unavailable" = download only. */
+  maintenanceWindow?: "available" | "unavailable";
+}
+
+/** A deployment the server wants on this device. */
+export interface Deployment {
+  /** Server's id (Mender deployment id, hawkBit action id). */
+  id: string;
+  artifactName: string;
+  /** Where to fetch the artifact (may be presigned: never add credentials to it). */
+  uri: string;
+  /** Expected SHA-256 of the whole downloaded file, when the server gives one. */
+  sha256?: string;
+  size?: number;
+  policy: DeploymentPolicy;
+  /** Which server plugin produced it. */
+  server: string;
+  /** Protocol-specific leftovers the plugin needs again (hawkBit chunk links...). */
+  extra?: Record<string, unknown>;
+}
+
+/** "No update" is a value, not an error. */
+export interface NothingToDo {
+  kind: "nothing";
+  /** Server's requested next poll delay in ms, when it gives one (hawkBit `sleep`). */
+  retryAfterMs?: number;
+}
+
+/** Mender's deployment status names; hawkBit maps them onto its feedback. */
+export type DeploymentStatus =
+  | "downloading"
+  | "pause_before_installing"
+  | "installing"
+  | "pause_before_rebooting"
+  | "rebooting"
+  | "pause_before_committing"
+  | "success"
+  | "failure"
+  | "already-installed";
+
+export interface StatusReport {
+  status: DeploymentStatus;
+  /** Free text shown in the server UI (Mender `substate`, hawkBit details). */
+  substate?: string;
+  /** 0..100 for progress feedback (rate-limited by the plugin). */
+  progress?: number;
+}
+
+/** One deployment log line as Mender's log upload wants it. */
+export interface DeploymentLogLine {
+  timestamp: string;
+  level: string;
+  message: string;
+}
+
+/**
+ * A fleet server client. Errors: OTA_ERR_SERVER_* (unreachable, unauthorized, bad reply).
+ * `reportStatus` resolves "aborted" when the server says the deployment was cancelled (Mender 409, hawkBit
+ * cancelAction); the caller then takes the failure/cleanup path.
+ */
+export interface DeploymentServer {
+  readonly name: string;
+  /** Ensures credentials; idempotent (a valid token is kept). */
+  authenticate(signal?: AbortSignal): Promise<void>;
+  nextDeployment(installed: InstalledState, signal?: AbortSignal): Promise<Deployment | NothingToDo>;
+  reportStatus(deployment: Deployment, report: StatusReport, signal?: AbortSignal): Promise<"ok" | "aborted">;
+  uploadLog(deployment: Deployment, lines: readonly DeploymentLogLine[], signal?: AbortSignal): Promise<void>;
+  sendInventory(attributes: Record<string, string | string[]>, signal?: AbortSignal): Promise<void>;
+  /** Headers the artifact download needs (none for presigned URLs: never the Authorization header there). */
+  downloadHeaders?(deployment: Deployment): Record<string, string>;
+}

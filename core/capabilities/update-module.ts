@@ -1,0 +1,60 @@
+// UpdateModule: the Mender Update Module v3 states for one payload type (in-process or an external executable).
+import type { Readable } from "node:stream";
+import type { Logger } from "../logging/logger.js";
+
+/** One file of a payload, streamed straight from the artifact: consume it fully (or destroy it) before the next. */
+export interface PayloadFile {
+  /** Name inside the payload ("rootfs.ext4", "boot", "system"). */
+  name: string;
+  size: number;
+  stream: Readable;
+}
+
+/** What a module knows about the artifact and deployment it is working on. */
+export interface ModuleContext {
+  deploymentId: string;
+  artifactName: string;
+  payloadType: string;
+  /** Index of this payload in the artifact (0 for the usual single payload). */
+  payloadIndex: number;
+  /** header-info, type-info, meta-data and provides as JSON-able objects (for module header/ files). */
+  header: {
+    headerInfo: Record<string, unknown>;
+    typeInfo: Record<string, unknown>;
+    metaData: Record<string, unknown>;
+  };
+  /** Provides of the currently installed artifact. */
+  currentProvides: Record<string, string>;
+  /** A private work directory that survives reboots for this deployment; removed at Cleanup. */
+  workDir: string;
+  log: Logger;
+  signal: AbortSignal;
+  /** Report bytes written for progress; cheap to call often. */
+  progress?: (doneBytes: number, totalBytes?: number) => void;
+}
+
+export type RebootNeed = "No" | "Yes" | "Automatic";
+
+/**
+ * Protocol states in execution order. Each throws OTA_ERR_MODULE_* on failure (UpdateModuleError-like details:
+ * state, exit code, last stderr lines). State names match Mender's exactly.
+ */
+export interface UpdateModule {
+  /** The artifact payload type this module installs ("rpi-ab-slot", "rootfs-image", "single-file"). */
+  readonly payloadType: string;
+  /** Receives every payload file in order. Must not arm anything. */
+  download(ctx: ModuleContext, files: AsyncIterable<PayloadFile>): Promise<void>;
+  artifactInstall(ctx: ModuleContext): Promise<void>;
+  needsArtifactReboot(ctx: ModuleContext): Promise<RebootNeed>;
+  /** Reboot into the new software (for slot modules: the trial reboot). Only called when NeedsArtifactReboot=Yes. */
+  artifactReboot(ctx: ModuleContext): Promise<void>;
+  /** After the reboot: is the new software running? Throws when not. */
+  artifactVerifyReboot(ctx: ModuleContext): Promise<void>;
+  artifactCommit(ctx: ModuleContext): Promise<void>;
+  supportsRollback(ctx: ModuleContext): Promise<boolean>;
+  artifactRollback(ctx: ModuleContext): Promise<void>;
+  artifactRollbackReboot(ctx: ModuleContext): Promise<void>;
+  artifactVerifyRollbackReboot(ctx: ModuleContext): Promise<void>;
+  artifactFailure(ctx: ModuleContext): Promise<void>;
+  cleanup(ctx: ModuleContext): Promise<void>;
+}

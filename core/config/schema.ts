@@ -1,0 +1,48 @@
+// The agent's configuration schema: every key, its default and what it means (the one place defaults live).
+import { z } from "zod";
+
+const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+
+/**
+ * `/etc/ota-agent/config.json` (or `--config FILE`, or `OTA_AGENT_CONFIG`). Unknown keys are rejected with their
+ * JSON path. Each plugin's section lives under `plugins.<plugin-name>` and is checked by that plugin's schema.
+ * Areas owned by later work add their keys in their own block below.
+ */
+export const AgentConfigSchema = z.strictObject({
+  /** Device type, matched against artifacts' device_type; else read from `<dataDir>/device_type`. */
+  deviceType: z.string().min(1).optional(),
+  /** Agent state, shared by both slots (never the per-slot /var). Device path. */
+  dataDir: z.string().min(1).default("/persistent/common/ota-agent"),
+  /** Root of every OS path (/proc, /sys, /dev, /bootfs, /etc, dataDir). "/" on a device. */
+  sysroot: z.string().min(1).default("/"),
+  /**
+   * Command run to reboot, with the reboot argument appended ("0 tryboot"). Default on "/": systemctl reboot.
+   * Required for any other sysroot (the simulated device's firmware); the host is never rebooted from a sysroot.
+   */
+  rebootCommand: z.array(z.string().min(1)).min(1).optional(),
+  log: z
+    .strictObject({
+      /** Minimum level; OTA_AGENT_LOG_LEVEL overrides. */
+      level: logLevel.default("info"),
+      /** Human-readable lines instead of JSON (default: when stdout is a terminal). */
+      pretty: z.boolean().optional(),
+    })
+    .prefault({}),
+  /** Built-in plugins not to load, by name. */
+  disable: z.array(z.string().min(1)).default([]),
+  /** Extra plugins to load: file paths (relative to the config file) or npm package names. */
+  load: z.array(z.string().min(1)).default([]),
+  /** Default set-up timeout for each plugin, ms. */
+  pluginSetupTimeoutMs: z.number().int().positive().default(10_000),
+  /** Per-plugin config sections, keyed by plugin name. */
+  plugins: z.record(z.string(), z.unknown()).default({}),
+
+  // --- artifacts and install (issues 3, 5) ---
+
+  // --- state machine, scripts, health (issue 6) ---
+
+  // --- scheduling and daemon (issue 7) ---
+});
+
+export type AgentConfig = z.output<typeof AgentConfigSchema>;
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;

@@ -1,0 +1,59 @@
+// The catalogue of stable error codes; README.md beside this file documents each one for operators (a test keeps them in step).
+
+/**
+ * Every code the agent (core and plugins) can raise, with a one-line meaning. Codes are never renamed or reused:
+ * retired ones stay here marked "reserved". Artifact-format codes live in artifacts/errors.ts (the leaf library
+ * cannot import core) and are listed in README.md too.
+ *
+ * Add codes in your area's block, keep the README table in step.
+ */
+export const ERROR_CODES = {
+  // --- config ---
+  OTA_ERR_CONFIG_INVALID: "the configuration file or an override has a wrong or unknown key",
+  OTA_ERR_CONFIG_UNREADABLE: "the configuration file cannot be read or is not JSON",
+  OTA_ERR_DEVICE_TYPE_UNKNOWN: "no device type is configured or found in the data dir",
+
+  // --- plugin host ---
+  OTA_ERR_PLUGIN_NOT_FOUND: "a plugin named in the config cannot be found or imported",
+  OTA_ERR_PLUGIN_MANIFEST_INVALID: "a plugin's manifest is malformed",
+  OTA_ERR_PLUGIN_VERSION_MISMATCH: "a plugin does not support this agent version",
+  OTA_ERR_PLUGIN_CONFIG_INVALID: "a plugin's config section is invalid",
+  OTA_ERR_PLUGIN_REQUIREMENT_MISSING: "a plugin requires a capability or plugin that nothing provides",
+  OTA_ERR_PLUGIN_CONFLICT: "two plugins provide a single-choice capability, or two plugins share a name",
+  OTA_ERR_PLUGIN_CYCLE: "plugins require each other in a cycle",
+  OTA_ERR_PLUGIN_SETUP_FAILED: "a plugin's setup threw",
+  OTA_ERR_PLUGIN_SETUP_TIMEOUT: "a plugin's setup did not finish in time",
+  OTA_ERR_PLUGIN_EXPORT_INVALID: "a plugin exported something it did not declare, or missed a declared capability",
+  OTA_ERR_CAPABILITY_MISSING: "a capability was asked for that no loaded plugin provides",
+
+  // --- store ---
+  OTA_ERR_STORE_CORRUPT: "a stored record could not be parsed; it was moved aside",
+  OTA_ERR_STORE_WRITE: "a record could not be written durably",
+  OTA_ERR_STORE_SCHEMA: "a stored record has a schema version this agent does not understand",
+
+  // --- platform ---
+  OTA_ERR_PROCESS_FAILED: "an external command exited non-zero",
+  OTA_ERR_PROCESS_TIMEOUT: "an external command did not finish in time",
+  OTA_ERR_PROCESS_SPAWN: "an external command could not be started",
+  OTA_ERR_REBOOT_REFUSED: "a reboot was requested where none is allowed (sysroot without a reboot command)",
+  OTA_ERR_REBOOT_FAILED: "the reboot command failed",
+
+  // --- cli ---
+  OTA_ERR_USAGE: "the command line is wrong",
+  OTA_ERR_LOCKED: "another agent process holds the deployment lock",
+
+  // --- slots (issue 4) ---
+
+  // --- install pipeline and sources (issue 5) ---
+
+  // --- boot control and state machine (issue 6) ---
+
+  // --- servers and scheduling (issue 7) ---
+
+  // --- device integration (issue 8) ---
+
+  // --- internal ---
+  OTA_ERR_INTERNAL: "a broken invariant: this is a bug, please report it",
+} as const satisfies Record<`OTA_ERR_${string}`, string>;
+
+export type OtaErrorCode = keyof typeof ERROR_CODES;
