@@ -1,0 +1,13 @@
+// The built-in plugin set, loaded lazily by name; the entry point hands it to core (core never imports plugins/).
+import type { PluginDefinition } from "../core/plugin-host/define-plugin.js";
+
+export interface BuiltinPlugin {
+  /** Imports the plugin only when it is enabled, so unused plugins cost no memory. */
+  load: () => Promise<PluginDefinition<any>>;
+  /** Loaded unless the config's `disable` names it; others load when the config has a `plugins.<name>` section. */
+  defaultEnabled: boolean;
+}
+
+/** Keyed by plugin name (must equal the manifest's name). Keep alphabetical. */
+export const builtinPlugins: Record<string, BuiltinPlugin> = {
+};
