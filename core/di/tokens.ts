@@ -11,6 +11,7 @@ import type { HealthCheck } from "../capabilities/health-check.js";
 import type { InventoryProvider } from "../capabilities/inventory-provider.js";
 import type { BootTask } from "../capabilities/boot-task.js";
 import type { CliCommand } from "../capabilities/cli-command.js";
+import type { BlockLineage } from "../capabilities/block-lineage.js";
 import type { Logger } from "../logging/logger.js";
 import type { AgentConfig } from "../config/schema.js";
 import type { AgentInfo } from "../agent-info.js";
@@ -39,6 +40,7 @@ export const TOKENS = {
   InventoryProvider: capability<InventoryProvider>("inventory-provider"),
   BootTask: capability<BootTask>("boot-task"),
   CliCommand: capability<CliCommand>("cli-command"),
+  BlockLineage: capability<BlockLineage>("block-lineage"),
   Logger: capability<Logger>("logger"),
   Config: capability<AgentConfig>("config"),
   AgentInfo: capability<AgentInfo>("agent-info"),

@@ -43,6 +43,24 @@ export const ERROR_CODES = {
   OTA_ERR_LOCKED: "another agent process holds the deployment lock",
 
   // --- slots (issue 4) ---
+  OTA_ERR_SLOT_DT_MISSING: "a device-tree property under /proc/device-tree/chosen/bootloader is missing or malformed",
+  OTA_ERR_SLOT_BOOT_MODE_UNSUPPORTED: "the firmware booted from a medium the slot layout does not support (only SD/eMMC and NVMe)",
+  OTA_ERR_SLOT_DISK_UNREADABLE: "the boot disk or one of its partitions cannot be opened or read",
+  OTA_ERR_SLOT_GPT_INVALID: "neither the primary nor the backup GPT of the boot disk is valid",
+  OTA_ERR_SLOT_PARTITION_NOT_FOUND: "the partition the firmware booted is not in the partition table or has no device node",
+  OTA_ERR_SLOT_LABEL_BAD: "the booted boot partition's label does not name slot a or b (boot_a, boot-b, bootb, ...)",
+  OTA_ERR_SLOT_LABEL_UNPAIRED: "a partition label the A/B layout needs (boot_b, system_a, ...) is missing",
+  OTA_ERR_SLOT_LABEL_DUPLICATE: "a slot partition label occurs more than once on the boot disk",
+  OTA_ERR_SLOT_LINK_MISMATCH: "a /dev/disk/by-slot link disagrees with the partition table",
+  OTA_ERR_SLOT_MAP_MISSING: "/boot/slot.map cannot be read",
+  OTA_ERR_SLOT_MAP_INVALID: "/boot/slot.map has a bad line, a missing key, a bad number or an unknown kind",
+  OTA_ERR_SLOT_MAP_AMBIGUOUS: "a slot.map mapper entry names both or neither of /dev/mapper/<name><N> and <name>p<N>",
+  OTA_ERR_SLOT_ACTIVE_UNKNOWN: "the booted boot partition is neither slot's boot partition",
+  OTA_ERR_SLOT_OVERLAP: "the resolved other slot shares a partition with the active slot",
+  OTA_ERR_SLOT_NOT_ON_BOOT_DISK: "a slot device is not backed by the boot disk",
+  OTA_ERR_SLOT_LUKS_NOT_FOUND: "a configured LUKS container label is not on the boot disk",
+  OTA_ERR_SLOT_KEYSCRIPT_FAILED: "the keyscript for a LUKS container failed",
+  OTA_ERR_SLOT_LUKS_OPEN_FAILED: "cryptsetup or kpartx could not open a LUKS container",
 
   // --- install pipeline and sources (issue 5) ---
 

@@ -10,6 +10,7 @@ import type { HealthCheck } from "../capabilities/health-check.js";
 import type { InventoryProvider } from "../capabilities/inventory-provider.js";
 import type { BootTask } from "../capabilities/boot-task.js";
 import type { CliCommand } from "../capabilities/cli-command.js";
+import type { BlockLineage } from "../capabilities/block-lineage.js";
 import { TOKENS, type Token } from "../di/tokens.js";
 
 /** The TypeScript type behind each capability name. */
@@ -25,6 +26,7 @@ export interface CapabilityTypes {
   "inventory-provider": InventoryProvider;
   "boot-task": BootTask;
   "cli-command": CliCommand;
+  "block-lineage": BlockLineage;
 }
 
 export type CapabilityName = keyof CapabilityTypes;
@@ -50,4 +52,5 @@ export const CAPABILITIES: { [K in CapabilityName]: CapabilitySpec<K> } = {
   "inventory-provider": { token: TOKENS.InventoryProvider, cardinality: "multi" },
   "boot-task": { token: TOKENS.BootTask, cardinality: "multi" },
   "cli-command": { token: TOKENS.CliCommand, cardinality: "multi" },
+  "block-lineage": { token: TOKENS.BlockLineage, cardinality: "single" },
 };
