@@ -25,6 +25,8 @@ export interface ModuleContext {
   };
   /** Provides of the currently installed artifact. */
   currentProvides: Record<string, string>;
+  /** Device type of this device (for module trees' current_device_type), when known. */
+  currentDeviceType?: string;
   /** A private work directory that survives reboots for this deployment; removed at Cleanup. */
   workDir: string;
   log: Logger;

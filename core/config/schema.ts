@@ -38,6 +38,38 @@ export const AgentConfigSchema = z.strictObject({
   plugins: z.record(z.string(), z.unknown()).default({}),
 
   // --- artifacts and install (issues 3, 5) ---
+  /** How artifacts are checked before any payload byte reaches an update module. */
+  artifacts: z
+    .strictObject({
+      /** PEM public keys (device paths), tried in order (key rotation). Non-empty → unsigned artifacts refused. */
+      verifyKeys: z.array(z.string().min(1)).default([]),
+      /** Refuse unsigned artifacts even without verify keys (then every artifact is refused: a lock-down switch). */
+      requireSignature: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** The install pipeline: sources and slot writers. */
+  install: z
+    .strictObject({
+      /** Read each frame of the target first and write it only when it differs (less flash wear). */
+      readCompareWrite: z.boolean().default(true),
+      /** After fsync, read the written ranges back and compare their SHA-256 (doubles the I/O). */
+      readBackVerify: z.boolean().default(false),
+      /** Size of one read-compare-write frame in bytes (1 MiB, like mender's optimized writer). */
+      frameBytes: z.number().int().min(4096).max(16 * 1024 * 1024).default(1024 * 1024),
+      http: z
+        .strictObject({
+          /** Time to connect (TCP + TLS) before the attempt counts as failed, ms. */
+          connectTimeoutMs: z.number().int().positive().default(30_000),
+          /** No byte for this long (headers or body) → the connection is dropped and resumed, ms. */
+          stallTimeoutMs: z.number().int().positive().default(60_000),
+          /** Consecutive failed attempts (without progress) before the download fails. */
+          retries: z.number().int().min(0).default(10),
+          /** First retry delay, doubled each consecutive failure (capped at 60 s), ms. */
+          backoffMs: z.number().int().min(0).default(1_000),
+          /** Extra CA bundle (PEM, device path) trusted besides the system store. TLS verification is always on. */
+          caFile: z.string().min(1).optional(),
+        })
+        .prefault({}),
 
   // --- state machine, scripts, health (issue 6) ---
 

@@ -15,6 +15,9 @@ import type { BlockLineage } from "../capabilities/block-lineage.js";
 import type { Logger } from "../logging/logger.js";
 import type { AgentConfig } from "../config/schema.js";
 import type { AgentInfo } from "../agent-info.js";
+import type { InstallPipeline } from "../install/install-pipeline.js";
+import type { UpdateModuleRegistry } from "../install/module-registry.js";
+import type { SourceRegistry } from "../install/sources/source-registry.js";
 
 /** A symbol that remembers the type it stands for, so `resolve(container, token)` is typed. */
 export type Token<T> = symbol & { readonly __type?: T };
@@ -46,6 +49,9 @@ export const TOKENS = {
   AgentInfo: capability<AgentInfo>("agent-info"),
   // core-internal services
   PluginRegistry: internal<unknown>("plugin-registry"),
+  InstallPipeline: internal<InstallPipeline>("install-pipeline"),
+  UpdateModuleRegistry: internal<UpdateModuleRegistry>("update-module-registry"),
+  SourceRegistry: internal<SourceRegistry>("source-registry"),
 } as const;
 
 /** Narrowing helper for tsyringe, which cannot infer T from a bare symbol. */

@@ -63,6 +63,30 @@ export const ERROR_CODES = {
   OTA_ERR_SLOT_LUKS_OPEN_FAILED: "cryptsetup or kpartx could not open a LUKS container",
 
   // --- install pipeline and sources (issue 5) ---
+  OTA_ERR_SOURCE_UNSUPPORTED: "no artifact source can open this URI (unknown scheme)",
+  OTA_ERR_SOURCE_NOT_FOUND: "the artifact file or URL does not exist (missing file, HTTP 404/410)",
+  OTA_ERR_SOURCE_HTTP_STATUS: "the server answered the download with an HTTP status that is not retried",
+  OTA_ERR_SOURCE_TLS: "the TLS connection to the download server could not be verified",
+  OTA_ERR_SOURCE_TIMEOUT: "the download connected too slowly or stalled, and retries were exhausted",
+  OTA_ERR_SOURCE_CONNECTION: "the download connection failed or dropped, and retries were exhausted",
+  OTA_ERR_SOURCE_TRUNCATED: "the download ended before the announced size and could not be resumed",
+  OTA_ERR_SOURCE_CHANGED: "the file on the server changed between a dropped connection and its resume",
+  OTA_ERR_SOURCE_READ: "the artifact file could not be read",
+  OTA_ERR_INSTALL_ARTIFACT_INVALID: "the artifact was refused by the reader (format, signature, device type, depends)",
+  OTA_ERR_INSTALL_CHECKSUM: "the whole-file SHA-256 of the download does not match the expected one",
+  OTA_ERR_INSTALL_NO_MODULE: "no update module is loaded for a payload type of the artifact",
+  OTA_ERR_INSTALL_PAYLOAD_INVALID: "a payload does not have the files or content its module expects",
+  OTA_ERR_INSTALL_TOO_LARGE: "a payload image is larger than the partition it must be written to",
+  OTA_ERR_INSTALL_ACTIVE_SLOT: "an install target is (or resolves to) a partition of the running slot",
+  OTA_ERR_INSTALL_TARGET: "an install target device or file cannot be found or opened",
+  OTA_ERR_INSTALL_WRITE: "writing or syncing the target failed (disk full, I/O error)",
+  OTA_ERR_INSTALL_VERIFY: "reading back the written target gave other bytes than were written",
+  OTA_ERR_INSTALL_ABORTED: "the install was cancelled",
+  OTA_ERR_INSTALL_STATE: "the module's saved state in the deployment work dir is missing or unreadable",
+  OTA_ERR_INSTALL_VERIFY_REBOOT: "after the reboot, the device is not running the expected slot as a trial",
+  OTA_ERR_MODULE_FAILED: "an external update module exited non-zero in a state",
+  OTA_ERR_MODULE_TIMEOUT: "an external update module did not finish a state in time and was killed",
+  OTA_ERR_MODULE_PROTOCOL: "an external update module broke the Update Module v3 protocol (bad query output, streams)",
 
   // --- boot control and state machine (issue 6) ---
 
