@@ -1,0 +1,16 @@
+// The registry of core `ota-agent` commands: one lazy line each, so only the command that runs is imported.
+import type { CoreCommandEntry } from "../core-command.js";
+
+/** Add a line per command; keep it a plain array (plugins contribute theirs through the cli-command capability). */
+export const coreCommands: CoreCommandEntry[] = [
+  {
+    name: "config",
+    summary: "print the effective configuration, defaults applied and secrets redacted",
+    load: () => import("./config.js").then((m) => m.configCommand),
+  },
+  {
+    name: "plugins",
+    summary: "list loaded plugins: version, source, what each provides, set-up time",
+    load: () => import("./plugins.js").then((m) => m.pluginsCommand),
+  },
+];

@@ -1,0 +1,2 @@
+// Public surface of the durable record store.
+export { FileStateStore, type FileStateStoreOptions } from "./file-state-store.js";
