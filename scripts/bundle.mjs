@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Builds one-file command lines for devices with esbuild: dist/bundle/ota-agent.mjs and dist/bundle/ota-artifact.mjs.
+//
+// Lazy loading: esbuild without `splitting` inlines every dynamic import() into the one file, but keeps it lazy:
+// an imported module's top level runs only when the import() runs (esbuild's __esm wrappers), so unused plugins and
+// pino-pretty cost parse time only. One self-contained file per command is what a device wants (copy one file).
+// DI works without decorator metadata: every constructor parameter has an explicit @inject(TOKEN).
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const outDir = root + "dist/bundle";
+const tempDir = root + "dist/.bundle-entries";
+mkdirSync(outDir, { recursive: true });
+mkdirSync(tempDir, { recursive: true });
+
+// ESM output still runs CommonJS dependencies that call require(): give them one.
+const banner = {
+  js: [
+    'import { createRequire as __otaCreateRequire } from "node:module";',
+    "const require = __otaCreateRequire(import.meta.url);",
+  ].join("\n"),
+};
+
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: false,
+  legalComments: "none",
+  banner,
+  tsconfig: root + "tsconfig.json",
+  logLevel: "warning",
+};
+
+const targets = [{ name: "ota-agent", entry: root + "plugins/entry.ts" }];
+
+const artifactMain = root + "artifacts/cli/main.ts";
+if (existsSync(artifactMain)) {
+  // main.ts exports main() and runs nothing; the bundle needs a runner around it.
+  const runner = tempDir + "/ota-artifact.ts";
+  writeFileSync(
+    runner,
+    `import { main } from ${JSON.stringify(artifactMain)};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
+  );
+  targets.push({ name: "ota-artifact", entry: runner });
+} else {
+  console.log("bundle: artifacts/cli/main.ts is missing: skipping ota-artifact.mjs");
+}
+
+for (const target of targets) {
+  const outfile = `${outDir}/${target.name}.mjs`;
+  const result = await build({ ...common, entryPoints: [target.entry], outfile, metafile: true });
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  console.log(`bundle: ${outfile.slice(root.length)} ${(bytes / 1024).toFixed(0)} KiB`);
+}
+rmSync(tempDir, { recursive: true, force: true });
