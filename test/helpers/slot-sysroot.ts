@@ -114,6 +114,11 @@ export async function buildSlotSysroot(spec: SlotSysrootSpec = {}): Promise<Slot
     const kname = `${diskName}p${p.number}`;
     await mkdir(host(`sys/class/block/${kname}/slaves`), { recursive: true });
     await put(host(`sys/class/block/${kname}/partition`), `${p.number}\n`);
+    // The kernel exports the GPT name as PARTNAME; the shell helpers read the booted partition's label from it.
+    await put(
+      host(`sys/class/block/${kname}/uevent`),
+      `DEVTYPE=partition\nPARTN=${p.number}\nDEVNAME=${kname}\nPARTNAME=${p.name}\n`,
+    );
     if (spec.partitionNodes !== false) await put(host(`dev/${kname}`), spec.partitionContent?.[p.number] ?? "");
   }
 
