@@ -1,0 +1,26 @@
+// Public surface of the artifacts leaf library: Mender Artifact v3 read/write/sign, Android sparse, rpi update.tar.zst.
+export { ArtifactError, ARTIFACT_ERROR_CODES, isArtifactError, type ArtifactErrorCode, type ArtifactErrorDetails } from "./errors.js";
+export type {
+  ArtifactFile,
+  ArtifactHeader,
+  ArtifactPayload,
+  ArtifactScript,
+  ArtifactSummary,
+  AugmentedHeader,
+  Compression,
+  InstalledArtifact,
+  KeyInput,
+  ManifestEntry,
+  PayloadHeader,
+  ReadLimits,
+  ReadOptions,
+  SignatureStatus,
+} from "./artifact-header.js";
+export { openArtifact, DEFAULT_READ_LIMITS, type OpenedArtifact } from "./reader/open-artifact.js";
+export { checkCompatibility } from "./reader/depends-check.js";
+export { signManifest, verifyManifest } from "./crypto/manifest-signature.js";
+export { openSparseImage, isSparseImage, SPARSE_MAGIC, type SparseImage, type SparseRange } from "./sparse/sparse-image.js";
+export { encodeSparseFile, encodeSparseBuffer, type SparseEncodeOptions } from "./sparse/sparse-encoder.js";
+export { writeArtifact, VERSION_BYTES, type WriteOptions, type WriteResult, type WriterFile, type WriterScript } from "./writer/write-artifact.js";
+export { readRpiUpdate, type RpiUpdate, type RpiUpdateFile, type RpiUpdateOptions } from "./rpi/read-rpi-update.js";
+export { parseContentsYaml, type RpiContents } from "./rpi/contents-yaml.js";
