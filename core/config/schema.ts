@@ -70,8 +70,53 @@ export const AgentConfigSchema = z.strictObject({
           caFile: z.string().min(1).optional(),
         })
         .prefault({}),
+    })
+    .prefault({}),
 
   // --- state machine, scripts, health (issue 6) ---
+  /** The deployment state machine (core/state-machine). */
+  stateMachine: z
+    .strictObject({
+      /**
+       * Saves of one deployment record (each state save and each resume counts) before the deployment is stopped
+       * as a state loop (OTA_ERR_STATE_LOOP → failure path, artifact marked _INCONSISTENT). Mender uses 28.
+       */
+      maxStoreCount: z.number().int().min(8).max(1000).default(28),
+      /** Lines of the deployment log kept in the record (the tail), uploaded to the server on failure. */
+      logLines: z.number().int().min(10).max(10_000).default(200),
+      /** Attempts for the final status report (success/failure) before giving up, with backoff. */
+      statusRetries: z.number().int().min(0).max(20).default(3),
+      /** First delay between final status report attempts, doubled each time, ms. */
+      statusBackoffMs: z.number().int().min(0).default(1_000),
+      /**
+       * Files read on first run to initialise the installed artifact's provides (`key=value` lines,
+       * `artifact_name=...`), device paths, first existing wins.
+       */
+      artifactInfo: z.array(z.string().min(1)).default(["/etc/ota-agent/artifact_info", "/etc/mender/artifact_info"]),
+    })
+    .prefault({}),
+  /** State scripts (Mender's names and rules: `<State>_<Enter|Leave|Error>_NN[_suffix]`). */
+  stateScripts: z
+    .strictObject({
+      /** Root-filesystem scripts (Idle, Sync, Download and any Artifact* not shipped in the artifact). Device path. */
+      dir: z.string().min(1).default("/etc/ota-agent/scripts"),
+      /** One script run may take this long before it is killed (counts as a failure), ms. Mender: 1 h. */
+      timeoutMs: z.number().int().positive().default(3_600_000),
+      /** Exit code 21 = "retry later": rerun after this delay, ms. Mender: 60 s. */
+      retryIntervalMs: z.number().int().min(0).default(60_000),
+      /** ...for at most this long in total, then it is a failure, ms. Mender: 30 min. */
+      retryTimeoutMs: z.number().int().min(0).default(1_800_000),
+    })
+    .prefault({}),
+  /** Health checks of a trial boot before commit: every `health-check` capability plus executables in `scriptsDir`. */
+  health: z
+    .strictObject({
+      /** Executables run in name order; exit 0 = healthy. Device path; a missing dir means no script checks. */
+      scriptsDir: z.string().min(1).default("/etc/ota-agent/health.d"),
+      /** All checks together must pass within this deadline, else the trial is rolled back, ms. */
+      deadlineMs: z.number().int().positive().default(300_000),
+    })
+    .prefault({}),
 
   // --- scheduling and daemon (issue 7) ---
 });

@@ -89,10 +89,40 @@ export const ERROR_CODES = {
   OTA_ERR_MODULE_PROTOCOL: "an external update module broke the Update Module v3 protocol (bad query output, streams)",
 
   // --- boot control and state machine (issue 6) ---
+  OTA_ERR_STATE_LOOP: "a deployment saved its state too often (a reboot or resume loop) and was stopped",
+  OTA_ERR_STATE_IN_PROGRESS: "a deployment is already in progress; it must finish (resume, commit, rollback) first",
+  OTA_ERR_STATE_UNCOMMITTED_TRIAL: "the device runs an uncommitted trial boot outside any deployment; nothing is installed",
+  OTA_ERR_STATE_ABORTED: "the server aborted the deployment (HTTP 409 on a status report)",
+  OTA_ERR_STATE_NOT_APPLICABLE: "commit or rollback was asked for where the deployment cannot take it",
+  OTA_ERR_STATE_RECORD_INVALID: "the stored deployment record cannot be used; the deployment takes the rollback path",
+  OTA_ERR_SCRIPT_FAILED: "a state script exited non-zero (or could not be started)",
+  OTA_ERR_SCRIPT_TIMEOUT: "a state script did not finish within its timeout and was killed",
+  OTA_ERR_SCRIPT_RETRY_TIMEOUT: "a state script kept asking to retry later (exit 21) beyond the total retry time",
+  OTA_ERR_SCRIPT_VERSION: "a state-scripts directory has a version file with an unsupported version",
+  OTA_ERR_HEALTH_FAILED: "a health check found the trial boot unhealthy",
+  OTA_ERR_HEALTH_TIMEOUT: "the health checks did not all pass within the deadline",
 
   // --- servers and scheduling (issue 7) ---
+  OTA_ERR_SERVER_UNREACHABLE: "the fleet server could not be reached (connection refused or reset, DNS, TLS)",
+  OTA_ERR_SERVER_TIMEOUT: "the fleet server did not answer an endpoint in time",
+  OTA_ERR_SERVER_UNAUTHORIZED: "the fleet server refused the device's credentials (pending, rejected or wrong token)",
+  OTA_ERR_SERVER_STATUS: "the fleet server answered an endpoint with an unexpected HTTP status",
+  OTA_ERR_SERVER_RATE_LIMITED: "the fleet server asked the device to slow down (HTTP 429)",
+  OTA_ERR_SERVER_BAD_REPLY: "the fleet server's reply was not the JSON the protocol describes",
+  OTA_ERR_SERVER_KEY: "the device key pair could not be read, created or used for signing",
+  OTA_ERR_SERVER_IDENTITY: "the device identity could not be determined",
+  OTA_ERR_SERVER_NO_ARTIFACT: "a server deployment holds no artifact this agent can install",
 
   // --- device integration (issue 8) ---
+  OTA_ERR_PERSIST_UNIT_NAME: "a path cannot be turned into a systemd unit name (a \"..\" component, or too long)",
+  OTA_ERR_PERSIST_GENERATOR_DIR: "a generator output directory is missing, outside the sysroot or not writable",
+  OTA_ERR_PERSIST_NOT_MOUNTED: "the persistent partition is not mounted where the task needs it",
+  OTA_ERR_PERSIST_VAR_SEED_MISSING: "the reseed policy is set but the new system carries no /var seed",
+  OTA_ERR_PERSIST_VAR_REFRESH: "a fresh /var for the committed slot could not be built",
+  OTA_ERR_PERSIST_VAR_SWAP: "a prepared fresh /var could not be swapped in at boot",
+  OTA_ERR_PERSIST_SHARED_INIT: "a slot-shared path could not be seeded into the persistent partition",
+  OTA_ERR_MACHINE_ID_INVALID: "no valid machine ID was found to persist or apply",
+  OTA_ERR_MACHINE_ID_WRITE: "the machine ID could not be written (persistent copy or /run/machine-id)",
 
   // --- internal ---
   OTA_ERR_INTERNAL: "a broken invariant: this is a bug, please report it",

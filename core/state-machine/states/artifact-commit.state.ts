@@ -1,0 +1,30 @@
+// ArtifactCommit: makes the new software permanent (for rpi-ab-slot: autoboot.txt [all] = the new slot).
+import type { DeploymentContext } from "../deployment-context.js";
+import type { StateEvent } from "../events.js";
+import { PersistedState } from "../state.js";
+
+export class ArtifactCommitState extends PersistedState {
+  readonly name = "ArtifactCommit" as const;
+  /** Interrupted: did the commit land? CheckCommit looks at the boot state and decides success or rollback. */
+  readonly resumeTo = "CheckCommit" as const;
+
+  protected async enter(ctx: DeploymentContext): Promise<StateEvent> {
+    if (await ctx.reportOrAbort(this.name, "installing")) return "Aborted";
+    const err = await ctx.runScripts(this.name, "Enter");
+    if (err) return this.failed(ctx, err);
+    try {
+      for (const { module, ctx: mctx } of ctx.modules()) await module.artifactCommit(mctx);
+    } catch (e) {
+      return this.failed(ctx, e);
+    }
+    ctx.record.progress.committed = true;
+    ctx.note("info", `committed ${ctx.record.download?.artifactName ?? ""}`, { event: "commit-done" });
+    return "Success";
+  }
+
+  private async failed(ctx: DeploymentContext, err: unknown): Promise<StateEvent> {
+    ctx.fail(this.name, err);
+    await ctx.runErrorScripts(this.name);
+    return "Failure";
+  }
+}

@@ -1,0 +1,24 @@
+// ArtifactVerifyRollbackReboot: are we back on the previously committed software? If not, reboot again.
+import type { DeploymentContext } from "../deployment-context.js";
+import type { StateEvent } from "../events.js";
+import { rethrowIfHalt } from "../halt.js";
+import { PersistedState } from "../state.js";
+
+export class ArtifactVerifyRollbackRebootState extends PersistedState {
+  readonly name = "ArtifactVerifyRollbackReboot" as const;
+  readonly resumeTo = "ArtifactVerifyRollbackReboot" as const;
+
+  protected async enter(ctx: DeploymentContext): Promise<StateEvent> {
+    try {
+      for (const { module, ctx: mctx } of ctx.modules()) await module.artifactVerifyRollbackReboot(mctx);
+    } catch (e) {
+      rethrowIfHalt(e);
+      // Not back yet: reboot again; the store counter ends a loop that never gets there.
+      ctx.note("warn", `not back on the committed software yet: ${e instanceof Error ? e.message : String(e)}`);
+      return "Failure";
+    }
+    await ctx.runScripts(this.name, "Leave");
+    ctx.note("info", "back on the committed software", { event: "deployment.rolled-back" });
+    return "Success";
+  }
+}

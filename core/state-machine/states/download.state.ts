@@ -1,0 +1,54 @@
+// Download: stream, verify and write the artifact's payloads into the other slot through the install pipeline.
+import type { DownloadRequest } from "../../install/download-types.js";
+import type { DeploymentContext } from "../deployment-context.js";
+import type { StateEvent } from "../events.js";
+import { flattenProvides } from "../provides.js";
+import { PersistedState } from "../state.js";
+
+export class DownloadState extends PersistedState {
+  readonly name = "Download" as const;
+  /** A download never resumes after a restart (as in Mender): the deployment fails and cleans up. */
+  readonly resumeTo = "Cleanup" as const;
+
+  protected async enter(ctx: DeploymentContext): Promise<StateEvent> {
+    if (await ctx.reportOrAbort(this.name, "downloading")) return "Aborted";
+    let err = await ctx.runScripts("Download", "Enter");
+    if (err) return this.failed(ctx, err);
+
+    const deployment = ctx.record.deployment;
+    const request: DownloadRequest = {
+      deploymentId: deployment.id,
+      uri: deployment.uri,
+      workDir: ctx.record.workDir,
+      installed: {
+        deviceType: ctx.services.deviceType ?? "",
+        artifactName: ctx.installed.artifactName,
+        provides: flattenProvides(ctx.installed),
+      },
+      signal: ctx.signal,
+      log: ctx.log,
+    };
+    if (deployment.sha256) request.sha256 = deployment.sha256;
+    const headers = ctx.options.server?.downloadHeaders?.(deployment);
+    if (headers) request.headers = headers;
+    if (ctx.options.onProgress) request.onProgress = ctx.options.onProgress;
+    if (deployment.artifactName) request.name = deployment.artifactName;
+
+    const result = await ctx.services.install.download(request);
+    ctx.record.download = result;
+    if (!deployment.artifactName) deployment.artifactName = result.artifactName;
+    ctx.note("info", `downloaded ${result.artifactName} (${result.bytesRead} bytes, ${result.payloads.length} payloads)`, {
+      event: "deployment.downloaded",
+    });
+
+    err = await ctx.runScripts("Download", "Leave");
+    if (err) return this.failed(ctx, err);
+    return "Success";
+  }
+
+  private async failed(ctx: DeploymentContext, err: unknown): Promise<StateEvent> {
+    ctx.fail(this.name, err);
+    await ctx.runErrorScripts(this.name);
+    return "Failure";
+  }
+}
