@@ -18,6 +18,7 @@ import type { AgentInfo } from "../agent-info.js";
 import type { InstallPipeline } from "../install/install-pipeline.js";
 import type { UpdateModuleRegistry } from "../install/module-registry.js";
 import type { SourceRegistry } from "../install/sources/source-registry.js";
+import type { DeploymentRunner } from "../state-machine/deployment-runner.js";
 
 /** A symbol that remembers the type it stands for, so `resolve(container, token)` is typed. */
 export type Token<T> = symbol & { readonly __type?: T };
@@ -52,6 +53,7 @@ export const TOKENS = {
   InstallPipeline: internal<InstallPipeline>("install-pipeline"),
   UpdateModuleRegistry: internal<UpdateModuleRegistry>("update-module-registry"),
   SourceRegistry: internal<SourceRegistry>("source-registry"),
+  DeploymentRunner: internal<DeploymentRunner>("deployment-runner"),
 } as const;
 
 /** Narrowing helper for tsyringe, which cannot infer T from a bare symbol. */
