@@ -18,6 +18,7 @@ import { selectPlugins } from "./plugin-host/plugin-loader.js";
 import { AGENT_VERSION } from "./plugin-host/agent-version.js";
 import type { BuiltinPluginRegistry } from "./plugin-host/builtin-registry.js";
 import { TOKENS } from "./di/tokens.js";
+import { registerInstallServices } from "./install/register-install-services.js";
 
 export interface CreateAgentOptions {
   /** A parsed config, or the input form (defaults are applied either way). */
@@ -67,6 +68,7 @@ export function registerCoreServices(container: DependencyContainer, services: C
   container.register(TOKENS.Config, { useValue: services.config });
   container.register(TOKENS.AgentInfo, { useValue: services.info });
   container.register(TOKENS.PluginRegistry, { useValue: services.plugins });
+  registerInstallServices(container);
 }
 
 /**

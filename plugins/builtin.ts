@@ -10,4 +10,6 @@ export interface BuiltinPlugin {
 
 /** Keyed by plugin name (must equal the manifest's name). Keep alphabetical. */
 export const builtinPlugins: Record<string, BuiltinPlugin> = {
+  "module-ab-image": { load: () => import("./module-ab-image/index.js").then((m) => m.default), defaultEnabled: true },
+  "module-external": { load: () => import("./module-external/index.js").then((m) => m.default), defaultEnabled: true },
 };

@@ -27,6 +27,11 @@ export interface ArtifactInputPayload {
 export interface ArtifactInput {
   header: ArtifactInputHeader;
   payloads(): AsyncIterable<ArtifactInputPayload>;
-  /** Resolves when every manifest entry was seen and checked; rejects with the reader's error otherwise. */
-  done: Promise<void>;
+  /**
+   * Call after the payload loop: drains and checks what was not consumed, resolves when every manifest entry was
+   * seen and checked; rejects with the reader's error otherwise.
+   */
+  done(): Promise<void>;
+  /** Stops reading and destroys the input. */
+  abort(reason?: Error): void;
 }

@@ -1,10 +1,11 @@
-// Adapts the artifacts/ reader (Mender Artifact v3 and rpi-image-gen update.tar.zst) to the pipeline's ArtifactInput.
+// Adapts the artifacts/ readers (Mender Artifact v3, rpi-image-gen update.tar.zst) to the pipeline's ArtifactInput.
 import type { Readable } from "node:stream";
 import type { Platform } from "../capabilities/platform.js";
 import type { InstalledState } from "../capabilities/deployment-server.js";
 import type { AgentConfig } from "../config/schema.js";
-import { OtaError } from "../errors/index.js";
-import type { ArtifactInput } from "./artifact-input.js";
+import { OtaError, asOtaError } from "../errors/index.js";
+import type { ArtifactInput, ArtifactInputHeader, ArtifactInputPayload } from "./artifact-input.js";
+import { peekStream } from "./stream-peek.js";
 
 export interface OpenArtifactInputOptions {
   platform: Platform;
@@ -12,12 +13,155 @@ export interface OpenArtifactInputOptions {
   installed: InstalledState;
   /** Artifact name for formats that carry none. */
   name: string;
-  /** Whether the caller checks a whole-file SHA-256 at the end (required for unsigned update.tar.zst). */
+  /** Whether the caller checks a whole-file SHA-256 at the end (required for update.tar.zst, which has no hashes). */
   sha256Given: boolean;
 }
 
-/** Opens the artifact in `stream`, sniffing the format from its first bytes. */
-export async function openArtifactInput(_stream: Readable, _options: OpenArtifactInputOptions): Promise<ArtifactInput> {
-  await Promise.resolve();
-  throw new OtaError("OTA_ERR_INTERNAL", "artifact reader not wired yet");
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/** Opens the artifact in `stream`, sniffing the format from its first bytes (zstd frame → update.tar.zst). */
+export async function openArtifactInput(stream: Readable, options: OpenArtifactInputOptions): Promise<ArtifactInput> {
+  const head = await peekStream(stream, 4);
+  if (head.length === 4 && head.readUInt32LE(0) === ZSTD_MAGIC) return openRpiUpdate(stream, options);
+  return openMender(stream, options);
+}
+
+async function loadKeys(platform: Platform, paths: readonly string[]): Promise<Buffer[]> {
+  const keys: Buffer[] = [];
+  for (const path of paths) {
+    try {
+      keys.push(await platform.fs.readFile(path));
+    } catch (err) {
+      throw asOtaError(err, "OTA_ERR_CONFIG_INVALID", `artifacts.verifyKeys: ${path}`);
+    }
+  }
+  return keys;
+}
+
+async function openMender(stream: Readable, options: OpenArtifactInputOptions): Promise<ArtifactInput> {
+  const { openArtifact } = await import("../../artifacts/index.js");
+  const { config, installed } = options;
+  const verifyKeys = await loadKeys(options.platform, config.artifacts.verifyKeys);
+  const group = installed.provides.artifact_group;
+  const artifact = await openArtifact(stream, {
+    verifyKeys,
+    requireSignature: config.artifacts.requireSignature || verifyKeys.length > 0,
+    deviceType: installed.deviceType,
+    installed: {
+      name: installed.artifactName,
+      provides: installed.provides,
+      ...(group !== undefined ? { group } : {}),
+    },
+  });
+  const h = artifact.header;
+  const provides: Record<string, string> = { artifact_name: h.name };
+  if (h.group) provides.artifact_group = h.group;
+  const depends: Record<string, string | string[]> = { device_type: h.deviceTypes };
+  if (h.dependsArtifactNames.length > 0) depends.artifact_name = h.dependsArtifactNames;
+  if (h.dependsGroups.length > 0) depends.artifact_group = h.dependsGroups;
+  const clears = new Set<string>();
+  const payloads: ArtifactInputHeader["payloads"] = [];
+  for (const p of h.payloads) {
+    Object.assign(provides, p.provides);
+    Object.assign(depends, p.depends);
+    for (const c of p.clearsProvides ?? []) clears.add(c);
+    // an empty (bootstrap) payload has no type and no files: nothing for a module to do
+    if (p.type !== null) payloads.push({ index: p.index, type: p.type, typeInfo: p.typeInfo, metaData: p.metaData ?? {} });
+  }
+  const header: ArtifactInputHeader = {
+    format: "mender",
+    artifactName: h.name,
+    deviceTypes: h.deviceTypes,
+    provides,
+    clearsProvides: [...clears],
+    depends,
+    headerInfo: h.headerInfo,
+    payloads,
+    scripts: h.scripts.map((s) => ({ name: s.name, content: s.content })),
+  };
+  if (h.group !== undefined) header.artifactGroup = h.group;
+  if (h.signature.keyIndex !== undefined) header.signedByIndex = h.signature.keyIndex;
+  return {
+    header,
+    async *payloads(): AsyncIterable<ArtifactInputPayload> {
+      for await (const p of artifact.payloads()) {
+        if (p.type === null) continue;
+        yield { index: p.index, type: p.type, files: p.files };
+      }
+    },
+    async done(): Promise<void> {
+      await artifact.done();
+    },
+    abort(reason?: Error): void {
+      artifact.abort(reason);
+    },
+  };
+}
+
+async function openRpiUpdate(stream: Readable, options: OpenArtifactInputOptions): Promise<ArtifactInput> {
+  const { config } = options;
+  // update.tar.zst carries no signature and no checksums: only a whole-file SHA-256 from a trusted party vouches for it
+  if (config.artifacts.requireSignature || config.artifacts.verifyKeys.length > 0) {
+    stream.destroy();
+    throw new OtaError(
+      "OTA_ERR_INSTALL_ARTIFACT_INVALID",
+      "update.tar.zst is unsigned and artifact signatures are required (artifacts.verifyKeys / requireSignature)",
+      { details: { artifactCode: "OTA_ERR_ARTIFACT_SIGNATURE_MISSING" } },
+    );
+  }
+  if (!options.sha256Given) {
+    stream.destroy();
+    throw new OtaError(
+      "OTA_ERR_INSTALL_ARTIFACT_INVALID",
+      "update.tar.zst carries no checksums: give its SHA-256 (--sha256, or from the server)",
+      { details: { format: "rpi-update" } },
+    );
+  }
+  const artifacts = (await import("../../artifacts/index.js")) as Record<string, unknown>;
+  const read = artifacts.readRpiUpdate as undefined | ((s: Readable) => Promise<RpiUpdateLike>);
+  if (typeof read !== "function") {
+    stream.destroy();
+    throw new OtaError("OTA_ERR_INSTALL_ARTIFACT_INVALID", "this build cannot read update.tar.zst (reader missing)");
+  }
+  const update = await read(stream);
+  const name = update.name ?? options.name;
+  const type = "rpi-ab-slot";
+  const header: ArtifactInputHeader = {
+    format: "rpi-update",
+    artifactName: name,
+    deviceTypes: update.deviceType ? [update.deviceType] : [options.installed.deviceType],
+    provides: { artifact_name: name },
+    clearsProvides: ["rpi-ab-slot.*", "rootfs-image.*"],
+    depends: {},
+    payloads: [{ index: 0, type, typeInfo: { type }, metaData: {} }],
+    scripts: [],
+  };
+  if (update.deviceType && update.deviceType !== options.installed.deviceType) {
+    stream.destroy();
+    throw new OtaError(
+      "OTA_ERR_INSTALL_ARTIFACT_INVALID",
+      `update.tar.zst is for device type ${update.deviceType}, not ${options.installed.deviceType}`,
+      { details: { artifactCode: "OTA_ERR_ARTIFACT_DEVICE_TYPE_MISMATCH" } },
+    );
+  }
+  return {
+    header,
+    async *payloads(): AsyncIterable<ArtifactInputPayload> {
+      yield { index: 0, type, files: update.files() };
+    },
+    async done(): Promise<void> {
+      await update.done();
+    },
+    abort(): void {
+      stream.destroy();
+    },
+  };
+}
+
+/** The shape this adapter needs from artifacts' update.tar.zst reader (bound when that reader lands). */
+interface RpiUpdateLike {
+  name?: string;
+  deviceType?: string;
+  files(): AsyncIterable<{ name: string; size: number; stream: Readable }>;
+  done(): Promise<unknown>;
 }

@@ -145,7 +145,7 @@ export class InstallPipeline {
         await this.platform.fs.mkdir(ctx.workDir, { recursive: true });
         await module.download(ctx, payload.files);
       }
-      await input.done;
+      await input.done();
       await drain(digest);
 
       result.bytesRead = digest.bytes;
@@ -169,7 +169,7 @@ export class InstallPipeline {
     } catch (err) {
       opened.stream.destroy();
       digest.destroy();
-      input?.done.catch(() => undefined);
+      input?.abort();
       const error = signal.aborted && !isOtaError(err) ? new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled", { cause: err }) : toInstallError(err);
       log.error({ event: "install.download.failed", code: error.code, err: error.message });
       throw error;

@@ -98,7 +98,7 @@ export async function writeImage(
     );
     let imageBytes: number;
     if (sparse) {
-      const image = await openSparseImage(file.stream);
+      const image = await openSparseImage(file.stream, label);
       imageBytes = image.totalBytes;
       checkSize(label, imageBytes, capacity);
       for await (const range of image.ranges) {

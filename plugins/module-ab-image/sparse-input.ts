@@ -1,21 +1,17 @@
-// Adapts the artifacts/ Android sparse decoder to the ranges the frame writer places.
+// Adapts the artifacts/ Android sparse decoder to what the image writer needs: the expanded size, then ranges.
 import type { Readable } from "node:stream";
+import type { SparseRange } from "../../artifacts/index.js";
 
-/** Android sparse image magic (little-endian u32 at offset 0). */
-export const SPARSE_MAGIC = 0xed26ff3a;
+export { SPARSE_MAGIC } from "../../artifacts/index.js";
 
-export type SparseRange =
-  | { kind: "raw"; offset: number; data: Buffer }
-  | { kind: "fill"; offset: number; length: number; pattern: Buffer }
-  | { kind: "skip"; offset: number; length: number };
-
-export interface SparseImage {
+export interface SparseInput {
   /** Expanded size from the sparse header, known before the first range. */
   totalBytes: number;
   ranges: AsyncIterable<SparseRange>;
 }
 
-export async function openSparseImage(_stream: Readable): Promise<SparseImage> {
-  await Promise.resolve();
-  throw new Error("sparse decoder not wired yet");
+export async function openSparseImage(stream: Readable, label: string): Promise<SparseInput> {
+  const { openSparseImage: open } = await import("../../artifacts/index.js");
+  const image = await open(stream, label);
+  return { totalBytes: image.expandedSize, ranges: image.ranges() };
 }

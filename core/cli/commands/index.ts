@@ -9,6 +9,11 @@ export const coreCommands: CoreCommandEntry[] = [
     load: () => import("./config.js").then((m) => m.configCommand),
   },
   {
+    name: "install",
+    summary: "install an artifact or update.tar.zst from a file or URL into the other slot (standalone)",
+    load: () => import("./install.js").then((m) => m.installCommand),
+  },
+  {
     name: "plugins",
     summary: "list loaded plugins: version, source, what each provides, set-up time",
     load: () => import("./plugins.js").then((m) => m.pluginsCommand),

@@ -1,0 +1,133 @@
+// `ota-agent install <file|url>`: standalone install — download, verify, write the other slot, ArtifactInstall.
+import { resolve as resolveHost } from "node:path";
+import type { CoreCommand } from "../core-command.js";
+import { EXIT } from "../exit-codes.js";
+import { OtaError } from "../../errors/index.js";
+import { ProgressRenderer } from "../progress.js";
+
+const USAGE = `ota-agent install <file|url> [--sha256 HEX] [--reboot] [--json]
+
+Installs a Mender Artifact (.mender) or an rpi-image-gen update.tar.zst without a server: streams it, checks
+signature, device type, depends and checksums, writes the other slot (never the running one), then runs
+ArtifactInstall (for slot payloads: arms a one-shot trial boot when a bootloader plugin is loaded).
+
+  <file|url>      an absolute device path (under --sysroot), a path relative to the current directory
+                  (must lie inside the sysroot), file://, http:// or https://
+  --sha256 HEX    expected SHA-256 of the whole file; checked as it streams, a mismatch fails at the end with
+                  nothing armed. Required for update.tar.zst (it carries no checksums of its own).
+  --reboot        after a successful install, reboot into the new slot (trial boot)
+  --json          JSON progress lines on stdout, then one JSON result line
+
+Progress: a bar on a terminal; with --json lines {"event":"progress","bytes":N,"total":N,"rate":N}.
+Exit codes: 0 installed (the output says "written but not armed" when no bootloader plugin is loaded),
+            1 failed (the error line gives the OTA_ERR_* code; nothing was armed, the running slot is untouched),
+            2 usage, 5 config invalid, 6 plugin load error`;
+
+interface InstallArgs {
+  uri: string;
+  sha256?: string;
+  reboot: boolean;
+}
+
+function parseArgs(args: readonly string[]): InstallArgs {
+  let uri: string | undefined;
+  let sha256: string | undefined;
+  let reboot = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--sha256" || arg.startsWith("--sha256=")) {
+      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[++i];
+      if (!value || !/^[0-9a-fA-F]{64}$/.test(value)) {
+        throw new OtaError("OTA_ERR_USAGE", "install: --sha256 needs 64 hex digits", { details: { option: "--sha256" } });
+      }
+      sha256 = value.toLowerCase();
+    } else if (arg === "--reboot") reboot = true;
+    else if (arg.startsWith("-") && arg !== "-") {
+      throw new OtaError("OTA_ERR_USAGE", `install: unknown option ${arg} (see ota-agent install --help)`, {
+        details: { option: arg },
+      });
+    } else if (uri === undefined) uri = arg;
+    else throw new OtaError("OTA_ERR_USAGE", `install: unexpected argument ${arg}`, { details: { argument: arg } });
+  }
+  if (uri === undefined) throw new OtaError("OTA_ERR_USAGE", "install: which file or URL? (see ota-agent install --help)");
+  return { uri, reboot, ...(sha256 !== undefined ? { sha256 } : {}) };
+}
+
+export const installCommand: CoreCommand = {
+  name: "install",
+  summary: "install an artifact or update.tar.zst from a file or URL into the other slot (standalone)",
+  usage: USAGE,
+  readOnly: false,
+  async run(args, ctx) {
+    const parsed = parseArgs(args);
+    const agent = await ctx.agent();
+    let uri = parsed.uri;
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(uri) && !uri.startsWith("/")) {
+      const device = agent.platform.devicePath(resolveHost(uri));
+      if (device === undefined) {
+        throw new OtaError("OTA_ERR_USAGE", `install: ${uri} lies outside the sysroot ${agent.platform.sysroot}`, {
+          details: { path: uri },
+        });
+      }
+      uri = device;
+    }
+    const { runStandaloneInstall } = await import("../../install/standalone-install.js");
+    const io = ctx.io;
+    // progress goes to stdout with --json (machine readers), else to stderr so stdout stays the result
+    const progress = new ProgressRenderer(io.json ? io.stdout : io.stderr, {
+      isTty: io.isTty && (process.stderr as { isTTY?: boolean }).isTTY === true,
+      json: io.json,
+      columns: (process.stderr as { columns?: number }).columns ?? 80,
+    });
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort(new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled by signal"));
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+      const outcome = await runStandaloneInstall(agent.container, {
+        uri,
+        reboot: parsed.reboot,
+        deviceType: agent.info.deviceType,
+        dataDir: agent.config.dataDir,
+        signal: abort.signal,
+        log: await ctx.logger(),
+        onProgress: (p) => progress.update(p, p.phase === "done"),
+        ...(parsed.sha256 !== undefined ? { sha256: parsed.sha256 } : {}),
+      });
+      progress.finish();
+      const r = outcome.result;
+      if (io.json) {
+        io.stdout.write(
+          JSON.stringify({
+            event: "result",
+            ok: true,
+            artifactName: r.artifactName,
+            format: r.format,
+            payloads: r.payloads.map((p) => p.type),
+            bytes: r.bytesRead,
+            sha256: r.sha256,
+            signedBy: r.signedBy ?? null,
+            armed: outcome.armed,
+            reboot: outcome.reboot,
+            rebooted: outcome.rebooted,
+          }) + "\n",
+        );
+      } else {
+        const what = `${r.artifactName} (${r.payloads.map((p) => p.type).join(", ") || "no payload"})`;
+        const note = outcome.armed
+          ? outcome.reboot !== "No"
+            ? outcome.rebooted
+              ? "rebooting into it now"
+              : "armed: reboot to try it (ota-agent install --reboot, or reboot with '0 tryboot')"
+            : "installed"
+          : "written but not armed: no bootloader plugin is loaded";
+        io.stdout.write(`installed ${what}: ${note}\nsha256 ${r.sha256}, ${r.bytesRead} bytes\n`);
+      }
+      return EXIT.OK;
+    } finally {
+      progress.finish();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  },
+};
