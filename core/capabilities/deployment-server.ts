@@ -58,6 +58,22 @@ export interface StatusReport {
   substate?: string;
   /** 0..100 for progress feedback (rate-limited by the plugin). */
   progress?: number;
+  /**
+   * Retry transient failures (network, 5xx, 429) with the server's backoff until it answers or the backoff gives up
+   * (Mender's RetryThenFail: the report just before commit and the final one). Default: true for success, failure
+   * and already-installed, false otherwise.
+   */
+  critical?: boolean;
+}
+
+/** A server's polling cadence and retry bounds (Mender: mender.conf intervals; hawkBit: the server's `sleep`). */
+export interface ServerPollPolicy {
+  updatePollIntervalMs: number;
+  inventoryPollIntervalMs: number;
+  /** Backoff cap after failures. */
+  retryPollIntervalMs: number;
+  /** 0 = the backoff decides when to give up; N > 0 = at most N tries. */
+  retryPollCount: number;
 }
 
 /** One deployment log line as Mender's log upload wants it. */
@@ -82,4 +98,11 @@ export interface DeploymentServer {
   sendInventory(attributes: Record<string, string | string[]>, signal?: AbortSignal): Promise<void>;
   /** Headers the artifact download needs (none for presigned URLs: never the Authorization header there). */
   downloadHeaders?(deployment: Deployment): Record<string, string>;
+  /** The cadence the scheduler should poll this server with. */
+  pollPolicy?(): ServerPollPolicy;
+  /**
+   * Delay before the next try after `failures` consecutive failures, the last being `error`: a server-given
+   * Retry-After first, then the backoff, then `regularMs` once the backoff gives up.
+   */
+  retryDelayMs?(error: unknown, failures: number, regularMs: number): number;
 }
