@@ -101,6 +101,16 @@ export const ERROR_CODES = {
   OTA_ERR_SCRIPT_VERSION: "a state-scripts directory has a version file with an unsupported version",
   OTA_ERR_HEALTH_FAILED: "a health check found the trial boot unhealthy",
   OTA_ERR_HEALTH_TIMEOUT: "the health checks did not all pass within the deadline",
+  OTA_ERR_BOOT_DT_MISSING: "the firmware's device-tree node chosen/bootloader lacks the booted partition",
+  OTA_ERR_BOOT_SLOT_MISMATCH: "the firmware's booted partition is not the slot layout's active boot partition",
+  OTA_ERR_BOOT_AUTOBOOT_MISSING: "autoboot.txt (or the bootconfig partition holding it) cannot be found",
+  OTA_ERR_BOOT_AUTOBOOT_INVALID: "autoboot.txt does not name a slot's boot partition in [all]",
+  OTA_ERR_BOOT_AUTOBOOT_TOO_LARGE: "the new autoboot.txt would exceed the firmware's 512-byte limit",
+  OTA_ERR_BOOT_AUTOBOOT_WRITE: "autoboot.txt could not be replaced, or read back different; the old file stays",
+  OTA_ERR_BOOT_FAT_UNREADABLE: "the raw bootconfig partition is not a FAT file system the agent can read",
+  OTA_ERR_BOOT_UNCOMMITTED_TRIAL: "a trial was to be armed while the running slot is not the committed one",
+  OTA_ERR_BOOT_TARGET_INVALID: "arm or commit named the wrong slot (arm: the running one; commit: one not running)",
+  OTA_ERR_BOOT_TRYBOOT_UNSUPPORTED: "the bootloader's capabilities lack TRYBOOT_A_B (an old EEPROM)",
 
   // --- servers and scheduling (issue 7) ---
   OTA_ERR_SERVER_UNREACHABLE: "the fleet server could not be reached (connection refused or reset, DNS, TLS)",
