@@ -12,6 +12,9 @@ export interface SparseEncodeOptions {
   dontCareZeros?: boolean;
 }
 
+/** The encoded stream, with its exact byte size known up front (tar headers need it). */
+export type SparseEncodedStream = Readable & { encodedSize: number };
+
 interface Run {
   type: number;
   blocks: number;
@@ -30,7 +33,7 @@ function classify(block: Buffer): { fill: number } | null {
  * Encodes the raw image at `path` into sparse format. Two passes over the file (the header needs the chunk count):
  * memory holds one block plus the run list. A final partial block is zero-padded, as genimage does.
  */
-export async function encodeSparseFile(path: string, options: SparseEncodeOptions = {}): Promise<Readable> {
+export async function encodeSparseFile(path: string, options: SparseEncodeOptions = {}): Promise<SparseEncodedStream> {
   const blockSize = options.blockSize ?? 4096;
   const dontCare = options.dontCareZeros ?? true;
   if (blockSize <= 0 || blockSize % 4 !== 0) throw new ArtifactError("OTA_ERR_ARTIFACT_WRITE_INVALID", `sparse block size ${blockSize} is not a positive multiple of 4`);
@@ -96,7 +99,8 @@ export async function encodeSparseFile(path: string, options: SparseEncodeOption
       await fh.close();
     }
   }
-  return Readable.from(emit(), { objectMode: false });
+  const encodedSize = runs.reduce((n, r) => n + 12 + (r.type === CHUNK_RAW ? r.blocks * blockSize : r.type === CHUNK_FILL ? 4 : 0), 28);
+  return Object.assign(Readable.from(emit(), { objectMode: false }), { encodedSize });
 }
 
 /** Encodes an in-memory image (tests). */
