@@ -111,8 +111,10 @@ export class DeploymentContext {
     this.record.log = log.length > this.services.logLines ? log.slice(log.length - this.services.logLines) : log;
   }
 
-  /** Records a failure: the first error is kept as "the" error; the outcome tracker advances. */
+  /** Records a failure: the first error is kept as "the" error; the outcome tracker advances. Re-throws halts. */
   fail(state: StateName, err: unknown): OtaError {
+    // A reboot or power cut is not a failure of the step: it must end this run (see halt.ts).
+    rethrowIfHalt(err);
     const e = asOtaError(err, "OTA_ERR_INTERNAL", state);
     this.note("error", `${state}: ${e.message}`, { event: "deployment.state-failed", state, code: e.code });
     this.record.error ??= { code: e.code, message: e.message, state };

@@ -1,0 +1,232 @@
+// The deployment runner on a fake device: whole call chains, status reports and results under injected failures.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OtaError } from "../../../core/errors/index.js";
+import type { DeploymentOutcome } from "../../../core/state-machine/deployment-runner.js";
+import {
+  FakeServer,
+  createFakeDevice,
+  deployment,
+  untilHalt,
+  type FakeDevice,
+} from "../../helpers/scenario-fakes.js";
+
+const signal = new AbortController().signal;
+let dev: FakeDevice;
+
+beforeEach(async () => {
+  dev = await createFakeDevice();
+});
+afterEach(async () => {
+  await dev.close();
+});
+
+/** Starts a deployment and keeps rebooting + resuming (as the daemon at boot does) until it finishes. */
+async function runToEnd(server?: FakeServer, reboot = true): Promise<DeploymentOutcome> {
+  let out = await untilHalt(() => dev.runner().start(deployment(), server ? { server, reboot, signal } : { reboot, signal }));
+  for (let boots = 0; out === "halted" || out.kind === "rebooting"; boots++) {
+    if (boots > 40) throw new Error("no end after 40 boots");
+    if (out === "halted") dev.bootloader.boot();
+    out = await untilHalt(() => dev.runner().resume(server ? { server, signal } : { signal }));
+  }
+  return out;
+}
+
+async function provides() {
+  return dev.runner().installed();
+}
+
+describe("deployment runner › success", () => {
+  it("installs, reboots into the trial, checks health, commits and stores the new provides", async () => {
+    const server = new FakeServer();
+    const out = await runToEnd(server);
+    expect(out).toMatchObject({ kind: "success", artifactName: "release-2" });
+    expect(dev.chain).toEqual([
+      "Download",
+      "artifactInstall",
+      "boot:arm:b",
+      "artifactReboot",
+      "boot:reboot:trial",
+      "artifactVerifyReboot",
+      "artifactCommit",
+      "boot:commit:b",
+      "cleanup",
+    ]);
+    expect(server.statuses).toEqual(["downloading", "installing", "rebooting", "installing", "success"]);
+    expect(await provides()).toMatchObject({ artifactName: "release-2", provides: { "rootfs-image.version": "2" } });
+    expect(dev.bootloader).toMatchObject({ booted: "b", committed: "b" });
+    expect(await dev.runner().current()).toBeUndefined();
+    expect(await dev.runner().lastResult()).toMatchObject({ result: "success", artifactName: "release-2" });
+  });
+
+  it("standalone install without reboot stops armed; resume performs the trial reboot", async () => {
+    const out = await dev.runner().start(deployment(), { reboot: false, signal });
+    expect(out).toMatchObject({ kind: "rebooting", rebootRequested: false, state: "AwaitReboot" });
+    expect(dev.bootloader.tryboot).toBe("b");
+    expect(dev.bootloader.pendingReboot).toBeUndefined();
+    expect(await untilHalt(() => dev.runner().resume({ signal }))).toBe("halted");
+    dev.bootloader.boot();
+    expect(dev.bootloader).toMatchObject({ booted: "b", trial: true });
+    expect(await dev.runner().commit({ signal })).toMatchObject({ kind: "success" });
+  });
+});
+
+describe("deployment runner › failures", () => {
+  it("install-fails: rolls back without a reboot, reports failure with the log, keeps the provides", async () => {
+    dev.module.faults = { failIn: new Set(["artifactInstall"]) };
+    const server = new FakeServer();
+    const out = await runToEnd(server);
+    expect(out).toMatchObject({ kind: "rolled-back", error: { code: "OTA_ERR_MODULE_FAILED", state: "ArtifactInstall" } });
+    expect(dev.chain).toEqual(["Download", "artifactInstall", "artifactRollback", "boot:disarm", "artifactFailure", "boot:disarm", "cleanup"]);
+    expect(server.statuses).toEqual(["downloading", "installing", "failure"]);
+    expect(server.logs).toHaveLength(1);
+    expect(server.logs[0]!.some((l) => l.message.includes("fake module fails in artifactInstall"))).toBe(true);
+    expect(await provides()).toMatchObject({ artifactName: "release-1" });
+    expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a", tryboot: "a" });
+  });
+
+  it("trial-kernel-panics: the firmware falls back, verify sees the old slot, rollback reboot, failure", async () => {
+    dev.bootloader.trialBehaviour = "panics";
+    const server = new FakeServer();
+    const out = await runToEnd(server);
+    expect(out).toMatchObject({ kind: "rolled-back", error: { state: "ArtifactVerifyReboot" } });
+    expect(dev.chain).toEqual([
+      "Download",
+      "artifactInstall",
+      "boot:arm:b",
+      "artifactReboot",
+      "boot:reboot:trial",
+      "artifactVerifyReboot",
+      "artifactRollback",
+      "boot:disarm",
+      "artifactRollbackReboot",
+      "boot:reboot:normal",
+      "artifactVerifyRollbackReboot",
+      "artifactFailure",
+      "boot:disarm",
+      "cleanup",
+    ]);
+    expect(server.statuses).toEqual(["downloading", "installing", "rebooting", "failure"]);
+    expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a", trial: false });
+  });
+
+  it("trial-unhealthy: a failed health check rolls back from inside the trial", async () => {
+    dev.health.result = { ok: false, reason: "unit app.service is failed" };
+    const out = await runToEnd();
+    expect(out).toMatchObject({ kind: "rolled-back", error: { code: "OTA_ERR_HEALTH_FAILED", state: "HealthCheck" } });
+    expect(dev.chain).not.toContain("artifactCommit");
+    expect(dev.chain.slice(-6)).toEqual(["artifactRollbackReboot", "boot:reboot:normal", "artifactVerifyRollbackReboot", "artifactFailure", "boot:disarm", "cleanup"]);
+    expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a" });
+    expect(await provides()).toMatchObject({ artifactName: "release-1" });
+  });
+
+  it("health-check-hangs: a check past the deadline counts as unhealthy", async () => {
+    await dev.close();
+    dev = await createFakeDevice({ health: { deadlineMs: 50 } });
+    dev.health.check = () => new Promise(() => undefined);
+    const out = await runToEnd();
+    expect(out).toMatchObject({ kind: "rolled-back", error: { code: "OTA_ERR_HEALTH_TIMEOUT" } });
+  });
+
+  it("download-rejected: nothing installed, failure reported, no rollback states run", async () => {
+    dev.pipeline.fail = new OtaError("OTA_ERR_INSTALL_ARTIFACT_INVALID", "artifact for device type raspberrypi4");
+    const server = new FakeServer();
+    const out = await runToEnd(server);
+    expect(out).toMatchObject({ kind: "failure", error: { code: "OTA_ERR_INSTALL_ARTIFACT_INVALID", state: "Download" } });
+    expect(dev.chain).toEqual(["Download"]);
+    expect(server.statuses).toEqual(["downloading", "failure"]);
+    expect(await provides()).toMatchObject({ artifactName: "release-1" });
+  });
+
+  it("server-aborts-at-downloading: Cleanup, failure, nothing downloaded", async () => {
+    const server = new FakeServer();
+    server.abortAt = "downloading";
+    const out = await runToEnd(server);
+    expect(out).toMatchObject({ kind: "failure", error: { code: "OTA_ERR_STATE_ABORTED" } });
+    expect(dev.chain).toEqual([]);
+  });
+
+  it("server-aborts-at-rebooting: the armed trial is rolled back", async () => {
+    const server = new FakeServer();
+    server.abortAt = "rebooting";
+    const out = await runToEnd(server);
+    expect(out).toMatchObject({ kind: "rolled-back", error: { code: "OTA_ERR_STATE_ABORTED" } });
+    expect(dev.chain).toContain("artifactRollback");
+    expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a", tryboot: "a" });
+  });
+
+  it("rollback-fails: the artifact is marked _INCONSISTENT", async () => {
+    dev.module.faults = { failIn: new Set(["artifactInstall", "artifactRollback"]) };
+    const out = await runToEnd();
+    expect(out).toMatchObject({ kind: "inconsistent" });
+    expect(await provides()).toMatchObject({ artifactName: "release-2_INCONSISTENT", provides: { "rootfs-image.version": "1" } });
+  });
+
+  it("rollback-unsupported: ArtifactFailure directly, _INCONSISTENT", async () => {
+    dev.module.faults = { failIn: new Set(["artifactInstall"]), rollback: false };
+    const out = await runToEnd();
+    expect(out).toMatchObject({ kind: "inconsistent" });
+    expect(dev.chain).not.toContain("artifactRollback");
+    expect(dev.chain).toContain("artifactFailure");
+  });
+
+  it("rollback-reboot-never-returns: the store counter ends the loop as inconsistent", async () => {
+    dev.health.result = { ok: false };
+    // the module's verify of the rollback reboot always fails: reboot, verify, reboot, ...
+    dev.module.artifactVerifyRollbackReboot = async () => {
+      dev.chain.push("artifactVerifyRollbackReboot");
+      throw new OtaError("OTA_ERR_INSTALL_VERIFY_REBOOT", "never back");
+    };
+    const out = await runToEnd();
+    expect(out).toMatchObject({ kind: "inconsistent" });
+    expect(dev.logs.events("deployment.state-loop")).toHaveLength(1);
+    expect(dev.chain.filter((c) => c === "artifactVerifyRollbackReboot").length).toBeGreaterThan(5);
+    expect(dev.chain.at(-1)).toBe("cleanup");
+    expect(await dev.runner().current()).toBeUndefined();
+  });
+});
+
+describe("deployment runner › guards", () => {
+  it("uncommitted-trial: refuses to install while booted != committed", async () => {
+    dev.bootloader.booted = "b";
+    dev.bootloader.trial = true;
+    const out = await runToEnd();
+    expect(out).toMatchObject({ kind: "failure", error: { code: "OTA_ERR_STATE_UNCOMMITTED_TRIAL" } });
+    expect(dev.chain).toEqual([]);
+  });
+
+  it("deployment-in-progress: a second start is refused, the first one is untouched", async () => {
+    await dev.runner().start(deployment(), { reboot: false, signal });
+    await expect(dev.runner().start(deployment("dep-2"), { reboot: false, signal })).rejects.toMatchObject({ code: "OTA_ERR_STATE_IN_PROGRESS" });
+    expect((await dev.runner().current())?.deployment.id).toBe("dep-1");
+  });
+
+  it("resume with nothing in progress says nothing", async () => {
+    expect(await dev.runner().resume({ signal })).toEqual({ kind: "nothing" });
+  });
+
+  it("commit before the trial reboot is not applicable", async () => {
+    await dev.runner().start(deployment(), { reboot: false, signal });
+    await expect(dev.runner().commit({ signal })).rejects.toMatchObject({ code: "OTA_ERR_STATE_NOT_APPLICABLE" });
+  });
+
+  it("operator rollback of an armed deployment disarms and reports failure", async () => {
+    await dev.runner().start(deployment(), { reboot: false, signal });
+    const out = await dev.runner().rollback({ signal });
+    expect(out).toMatchObject({ kind: "rolled-back" });
+    expect(dev.bootloader).toMatchObject({ committed: "a", tryboot: "a" });
+    expect(dev.chain).not.toContain("boot:reboot:normal");
+  });
+
+  it("record-corrupt: a garbled deployment record takes the rollback path and disarms", async () => {
+    await dev.runner().start(deployment(), { reboot: false, signal });
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(`${dev.sysroot}/data/deployment.json`, "{not json");
+    let out = await untilHalt(() => dev.runner().resume({ signal }));
+    while (out === "halted" || out.kind === "rebooting") {
+      dev.bootloader.boot();
+      out = await untilHalt(() => dev.runner().resume({ signal }));
+    }
+    expect(out).toMatchObject({ kind: "rolled-back" });
+    expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a", tryboot: "a" });
+  });
+});
