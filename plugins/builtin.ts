@@ -11,8 +11,10 @@ export interface BuiltinPlugin {
 /** Keyed by plugin name (must equal the manifest's name). Keep alphabetical. */
 export const builtinPlugins: Record<string, BuiltinPlugin> = {
   devmapper: { load: () => import("./devmapper/index.js").then((m) => m.default), defaultEnabled: true },
+  "machine-id": { load: () => import("./machine-id/index.js").then((m) => m.default), defaultEnabled: true },
   "module-ab-image": { load: () => import("./module-ab-image/index.js").then((m) => m.default), defaultEnabled: true },
   "module-external": { load: () => import("./module-external/index.js").then((m) => m.default), defaultEnabled: true },
+  persistence: { load: () => import("./persistence/index.js").then((m) => m.default), defaultEnabled: true },
   "slots-gpt": { load: () => import("./slots-gpt/index.js").then((m) => m.default), defaultEnabled: true },
   // Off by default: slot-resolver is single-choice, so enabling slots-map needs `disable: ["slots-gpt"]`.
   "slots-map": { load: () => import("./slots-map/index.js").then((m) => m.default), defaultEnabled: false },

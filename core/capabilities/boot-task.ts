@@ -10,7 +10,12 @@ export interface BootTaskContext {
   /** For the generator phase: systemd's normal, early and late output dirs (host paths). */
   generatorDirs?: { normal: string; early: string; late: string };
   /** For post-commit: the slot that was committed and the one it replaced. */
-  committed?: { slot: SlotName; previous: SlotName };
+  committed?: {
+    slot: SlotName;
+    previous: SlotName;
+    /** The deployment that was committed, when known: lets a task recognise a re-run after a power cut. */
+    deploymentId?: string;
+  };
   signal: AbortSignal;
 }
 
