@@ -18,4 +18,9 @@ export const coreCommands: CoreCommandEntry[] = [
     summary: "list loaded plugins: version, source, what each provides, set-up time",
     load: () => import("./plugins.js").then((m) => m.pluginsCommand),
   },
+  {
+    name: "slots",
+    summary: "show the active and the other slot's partitions, bootconfig and persistent, and why",
+    load: () => import("./slots.js").then((m) => m.slotsCommand),
+  },
 ];
