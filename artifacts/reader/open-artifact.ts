@@ -224,6 +224,11 @@ export async function openArtifact(input: Readable, options: ReadOptions = {}): 
     const headerPath = `header.tar${compression === "none" ? "" : { gzip: ".gz", xz: ".xz", zstd: ".zst" }[compression]}`;
     for (const e of manifest) {
       const m = /^data\/(\d{4})\/(.+)$/.exec(e.path);
+      if (m !== null && !PAYLOAD_FILE_NAME.test(m[2]!)) {
+        throw new ArtifactError("OTA_ERR_ARTIFACT_MEMBER_NAME_UNSAFE", `manifest: payload file name ${JSON.stringify(m[2]!.slice(0, 100))} is not flat [A-Za-z0-9_.,-]+`, {
+          details: { member: e.path.slice(0, 200) },
+        });
+      }
       const ok = e.path === "version" || e.path === headerPath || (m !== null && Number(m[1]) < header.payloads.length && PAYLOAD_FILE_NAME.test(m[2]!));
       if (!ok) {
         throw new ArtifactError("OTA_ERR_ARTIFACT_MANIFEST_ENTRY_UNUSED", `manifest: ${e.path} cannot be part of this artifact`, { details: { member: e.path } });

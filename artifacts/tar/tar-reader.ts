@@ -88,6 +88,8 @@ export class TarReader {
   private bodyLeft = 0;
   private padLeft = 0;
   private finished = false;
+  /** Name of the entry whose body is being read (for messages). */
+  private current: string | undefined;
   end: TarEnd | undefined;
 
   constructor(
@@ -172,6 +174,7 @@ export class TarReader {
       };
       // Hard/sym links and devices carry no body in practice; honour a declared size anyway so we stay in sync.
       this.bodyLeft = header.size;
+      this.current = name;
       this.padLeft = (BLOCK - (header.size % BLOCK)) % BLOCK;
       return header;
     }
@@ -181,7 +184,7 @@ export class TarReader {
   async readBody(max = 256 * 1024): Promise<Buffer | null> {
     if (this.bodyLeft === 0) return null;
     const part = await this.bytes.read(Math.min(max, this.bodyLeft));
-    if (part === null) throw this.truncated("inside a member body");
+    if (part === null) throw this.truncated(`inside ${this.current ?? "a member"}`, this.current);
     this.bodyLeft -= part.length;
     return part;
   }
@@ -196,7 +199,7 @@ export class TarReader {
     const n = this.bodyLeft;
     const buf = await this.bytes.readExact(n);
     this.bodyLeft = 0;
-    if (buf.length < n) throw this.truncated("inside a member body", member);
+    if (buf.length < n) throw this.truncated(`inside ${member}`, member);
     return Buffer.from(buf);
   }
 
@@ -205,7 +208,7 @@ export class TarReader {
     const n = this.bodyLeft;
     const got = await this.bytes.skip(n, onData);
     this.bodyLeft = 0;
-    if (got < n) throw this.truncated("inside a member body");
+    if (got < n) throw this.truncated(`inside ${this.current ?? "a member"}`, this.current);
   }
 
   /** Bytes left in the current body. */
