@@ -17,8 +17,9 @@ import { PluginHost, type LoadedPlugin } from "./plugin-host/plugin-host.js";
 import { selectPlugins } from "./plugin-host/plugin-loader.js";
 import { AGENT_VERSION } from "./plugin-host/agent-version.js";
 import type { BuiltinPluginRegistry } from "./plugin-host/builtin-registry.js";
-import { TOKENS } from "./di/tokens.js";
+import { TOKENS, asInjectionToken } from "./di/tokens.js";
 import { registerInstallServices } from "./install/register-install-services.js";
+import { DeploymentRunner } from "./state-machine/deployment-runner.js";
 
 export interface CreateAgentOptions {
   /** A parsed config, or the input form (defaults are applied either way). */
@@ -69,6 +70,8 @@ export function registerCoreServices(container: DependencyContainer, services: C
   container.register(TOKENS.AgentInfo, { useValue: services.info });
   container.register(TOKENS.PluginRegistry, { useValue: services.plugins });
   registerInstallServices(container);
+  // Resolved on use (after plugins are set up), so it sees the loaded bootloader and health checks.
+  container.register(asInjectionToken(TOKENS.DeploymentRunner), { useClass: DeploymentRunner });
 }
 
 /**
