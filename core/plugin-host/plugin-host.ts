@@ -55,6 +55,8 @@ interface Running {
  */
 export class PluginHost {
   private readonly running: Running[] = [];
+  /** Every instance bound so far, for the cross-plugin conflict checks of validateExports. */
+  private readonly bound: { plugin: string; capability: CapabilityName; instance: unknown }[] = [];
   private closed = false;
 
   constructor(private readonly deps: PluginHostDeps) {}
@@ -244,9 +246,6 @@ export class PluginHost {
     log.debug({ event: EVENTS.pluginLoaded, version: manifest.version, setupMs, source: candidate.source }, `plugin ${name} set up`);
   }
 
-  /** Every instance bound so far, for the cross-plugin conflict checks of validateExports. */
-  private readonly bound: { plugin: string; capability: CapabilityName; instance: unknown }[] = [];
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -258,10 +257,11 @@ export class PluginHost {
       entry.abort.abort(new Error("agent shutting down"));
       try {
         if (entry.close) {
+          const limit = entry.definition.manifest.setupTimeoutMs ?? timeoutMs;
           await withTimeout(
             Promise.resolve().then(() => entry.close!()),
-            entry.definition.manifest.setupTimeoutMs ?? timeoutMs,
-            () => new Error(`close did not finish within ${timeoutMs} ms`),
+            limit,
+            () => new Error(`close did not finish within ${limit} ms`),
           );
         }
         await entry.scope.dispose();

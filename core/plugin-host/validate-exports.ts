@@ -9,8 +9,8 @@ export interface Binding {
 }
 
 /**
- * Exports must match `provides` exactly: one instance for a single capability, one or a non-empty list for a
- * multi one. Two update modules for one payloadType, or two CLI commands with one name, conflict.
+ * Exports must match `provides` exactly: one instance for a single capability, one or a list for a multi one (an
+ * empty list is allowed: module-external, for one, provides one module per executable it finds, maybe none). Two update modules for one payloadType, or two CLI commands with one name, conflict.
  * Returns the bindings in declaration order. Throws OTA_ERR_PLUGIN_EXPORT_INVALID / OTA_ERR_PLUGIN_CONFLICT.
  */
 export function validateExports(
@@ -37,7 +37,6 @@ export function validateExports(
     if (Array.isArray(value) && CAPABILITIES[capability].cardinality === "single") {
       throw invalid(`exports a list for ${capability}, which takes exactly one implementation`);
     }
-    if (list.length === 0) throw invalid(`exports an empty list for ${capability}`);
     for (const instance of list) {
       if ((typeof instance !== "object" && typeof instance !== "function") || instance === null) {
         throw invalid(`exports a ${typeof instance} for ${capability}, not an implementation object`);

@@ -1,0 +1,53 @@
+// Proves the lint rule for the dependency direction bites: core/ must not import plugins/, artifacts/ neither.
+import { describe, expect, it } from "vitest";
+import { rm, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { ESLint } from "eslint";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Lints one temporary file placed at `relPath` (removed afterwards); returns the rule ids that fired. */
+async function lintProbe(relPath: string, source: string): Promise<string[]> {
+  const path = root + relPath;
+  await writeFile(path, source);
+  try {
+    const eslint = new ESLint({ cwd: root });
+    const [result] = await eslint.lintFiles([path]);
+    return result!.messages.map((m) => m.ruleId ?? m.message);
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+describe("import boundaries (eslint.config.js)", () => {
+  const probe = `__lint-probe-${process.pid}.ts`;
+
+  it("core-imports-plugins is a lint error", async () => {
+    const rules = await lintProbe(
+      `core/${probe}`,
+      '// probe\nimport { builtinPlugins } from "../plugins/builtin.js";\nexport const n = Object.keys(builtinPlugins).length;\n',
+    );
+    expect(rules).toContain("no-restricted-imports");
+  });
+
+  it("artifacts-imports-core is a lint error", async () => {
+    const rules = await lintProbe(
+      `artifacts/${probe}`,
+      '// probe\nimport { OtaError } from "../core/errors/ota-error.js";\nexport const e = OtaError;\n',
+    );
+    expect(rules).toContain("no-restricted-imports");
+  });
+
+  it("core importing core is fine (the rule is not simply always on)", async () => {
+    const rules = await lintProbe(
+      `core/${probe}`,
+      '// probe\nimport { OtaError } from "./errors/ota-error.js";\nexport const e = OtaError;\n',
+    );
+    expect(rules).toEqual([]);
+  });
+
+  it("a floating promise is a lint error", async () => {
+    const rules = await lintProbe(`core/${probe}`, "// probe\nasync function f(): Promise<void> {}\nf();\n");
+    expect(rules).toContain("@typescript-eslint/no-floating-promises");
+  });
+});
