@@ -103,31 +103,42 @@ export class FreshVar {
     const live = `${slotDir}/var`;
     const next = `${slotDir}/var.ota-next`;
     const old = `${slotDir}/var.ota-old`;
-    try {
-      const hasNext = Boolean(await fs.lstat(next));
-      if (!hasNext) {
-        if ((await fs.lstat(old)) && (await fs.lstat(live))) await fs.rm(old, { recursive: true, force: true });
-        return "nothing";
+    // file-system faults become OTA_ERR_PERSIST_VAR_SWAP; checkpoints stay outside so a (simulated) power cut
+    // propagates as itself
+    const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw asOtaError(err, "OTA_ERR_PERSIST_VAR_SWAP", `swap fresh /var of ${slot}: ${what}`);
       }
-      // a finished earlier swap whose old copy was not yet removed
-      if ((await fs.lstat(old)) && (await fs.lstat(live))) {
-        await fs.rm(old, { recursive: true, force: true });
-        await fs.fsyncDir(slotDir);
-      }
-      if (await fs.lstat(live)) {
+    };
+    const exists = (path: string): Promise<boolean> => step(`stat ${path}`, async () => Boolean(await fs.lstat(path)));
+    const removeOld = (): Promise<void> => step(`remove ${old}`, () => fs.rm(old, { recursive: true, force: true }));
+
+    if (!(await exists(next))) {
+      // an earlier swap was cut before its old copy was removed
+      if ((await exists(old)) && (await exists(live))) await removeOld();
+      return "nothing";
+    }
+    if ((await exists(old)) && (await exists(live))) {
+      await removeOld();
+      await step("sync", () => fs.fsyncDir(slotDir));
+    }
+    if (await exists(live)) {
+      await step(`move ${live} aside`, async () => {
         await fs.rename(live, old);
         await fs.fsyncDir(slotDir);
-        this.platform.checkpoint("persistence:var-swap:old-moved");
-      }
+      });
+      this.platform.checkpoint("persistence:var-swap:old-moved");
+    }
+    await step(`move ${next} in`, async () => {
       await fs.rename(next, live);
       await fs.fsyncDir(slotDir);
-      this.platform.checkpoint("persistence:var-swap:next-moved");
-      await fs.rm(old, { recursive: true, force: true });
-      this.log.info({ event: "persistence.fresh-var.swapped", slot }, `fresh /var of ${slot} is now in place`);
-      return "swapped";
-    } catch (err) {
-      throw asOtaError(err, "OTA_ERR_PERSIST_VAR_SWAP", `swap fresh /var of ${slot}`);
-    }
+    });
+    this.platform.checkpoint("persistence:var-swap:next-moved");
+    await removeOld();
+    this.log.info({ event: "persistence.fresh-var.swapped", slot }, `fresh /var of ${slot} is now in place`);
+    return "swapped";
   }
 
   private async copySeed(build: string): Promise<void> {
