@@ -14,7 +14,7 @@ export interface Shell {
   path?: string;
 }
 
-const APPLETS = ["od", "sed", "grep", "tr", "readlink", "dirname", "cat", "printf", "echo", "reboot", "wc", "mkdir", "cp", "ls"];
+const APPLETS = ["od", "sed", "grep", "tr", "readlink", "dirname", "cat", "printf", "echo", "wc", "mkdir", "cp", "ls"];
 
 /** dash as /bin/sh, and busybox sh with only busybox applets on PATH. Call `dispose` in afterAll. */
 export async function makeShells(): Promise<{ shells: Shell[]; dispose: () => Promise<void> }> {
