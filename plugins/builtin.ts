@@ -10,6 +10,7 @@ export interface BuiltinPlugin {
 
 /** Keyed by plugin name (must equal the manifest's name). Keep alphabetical. */
 export const builtinPlugins: Record<string, BuiltinPlugin> = {
+  "bootloader-tryboot": { load: () => import("./bootloader-tryboot/index.js").then((m) => m.default), defaultEnabled: true },
   devmapper: { load: () => import("./devmapper/index.js").then((m) => m.default), defaultEnabled: true },
   "machine-id": { load: () => import("./machine-id/index.js").then((m) => m.default), defaultEnabled: true },
   "module-ab-image": { load: () => import("./module-ab-image/index.js").then((m) => m.default), defaultEnabled: true },
