@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { inject, injectable, injectAll } from "tsyringe";
 import type { AgentInfo } from "../agent-info.js";
-import type { Bootloader } from "../capabilities/bootloader.js";
+import type { BootState, Bootloader } from "../capabilities/bootloader.js";
 import type { Deployment, DeploymentServer } from "../capabilities/deployment-server.js";
 import type { HealthCheck } from "../capabilities/health-check.js";
 import type { Platform } from "../capabilities/platform.js";
@@ -104,13 +104,21 @@ export class DeploymentRunner {
     return this.store.read(RECORD_KEYS.deployment, parseDeploymentRecord);
   }
 
-  /** The installed artifact; initialised from artifact_info (and stored) on first use. */
-  async installed(): Promise<ProvidesRecord> {
+  /**
+   * The installed artifact; on first use initialised from artifact_info, and stored unless `persist` is false
+   * (read-only commands such as `status` never write).
+   */
+  async installed(options: { persist?: boolean } = {}): Promise<ProvidesRecord> {
     const stored = await this.store.read(RECORD_KEYS.provides, parseProvidesRecord);
     if (stored) return stored;
     const initial = await initialProvides(this.platform, this.config.stateMachine.artifactInfo);
-    await this.store.write(RECORD_KEYS.provides, initial);
+    if (options.persist !== false) await this.store.write(RECORD_KEYS.provides, initial);
     return initial;
+  }
+
+  /** The bootloader's view, when a bootloader plugin is loaded. */
+  bootState(): Promise<BootState> | undefined {
+    return this.bootloader?.state();
   }
 
   /** The last finished deployment's result, for `status`. */

@@ -4,6 +4,11 @@ import type { CoreCommandEntry } from "../core-command.js";
 /** Add a line per command; keep it a plain array (plugins contribute theirs through the cli-command capability). */
 export const coreCommands: CoreCommandEntry[] = [
   {
+    name: "commit",
+    summary: "commit the running trial of the deployment in progress (after verify and health checks)",
+    load: () => import("./commit.js").then((m) => m.commitCommand),
+  },
+  {
     name: "config",
     summary: "print the effective configuration, defaults applied and secrets redacted",
     load: () => import("./config.js").then((m) => m.configCommand),
@@ -19,8 +24,23 @@ export const coreCommands: CoreCommandEntry[] = [
     load: () => import("./plugins.js").then((m) => m.pluginsCommand),
   },
   {
+    name: "resume",
+    summary: "continue the deployment in progress (after a reboot: verify, health-check, commit or roll back)",
+    load: () => import("./resume.js").then((m) => m.resumeCommand),
+  },
+  {
+    name: "rollback",
+    summary: "abandon the uncommitted deployment in progress: disarm, reboot back if in the trial, report failure",
+    load: () => import("./rollback.js").then((m) => m.rollbackCommand),
+  },
+  {
     name: "slots",
     summary: "show the active and the other slot's partitions, bootconfig and persistent, and why",
     load: () => import("./slots.js").then((m) => m.slotsCommand),
+  },
+  {
+    name: "status",
+    summary: "show the booted and committed slot, a trial in progress, the installed artifact and the last result",
+    load: () => import("./status.js").then((m) => m.statusCommand),
   },
 ];
