@@ -1,7 +1,8 @@
 // The simulated device's `systemctl`: answers from the state the firmware model wrote at boot.
 // Reads <sysroot>/run/sim/systemd.json ({ "state": "running"|"degraded"|..., "units": { name: activeState } });
 // the sysroot comes from OTA_SIM_SYSROOT (set by SimPlatform.run) or from this script's device folder.
-// Supports: is-system-running [--wait], is-active UNIT..., is-failed UNIT..., reboot [ARG], --version.
+// Supports: is-system-running [--wait], is-active UNIT..., is-failed UNIT..., list-units --failed, reboot [ARG],
+// --version.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -39,6 +40,17 @@ switch (verb) {
       if (verb === "is-active" ? state !== "active" : state !== "failed") ok = false;
     }
     process.exit(ok ? 0 : verb === "is-active" ? 3 : 1);
+    break;
+  }
+  case "list-units": {
+    // Only `list-units --failed [--plain --no-legend]`: one failed unit per line.
+    if (!rest.includes("--failed")) {
+      process.stderr.write("sim systemctl: list-units supports only --failed\n");
+      process.exit(1);
+    }
+    for (const [name, state] of Object.entries(st.units ?? {})) {
+      if (state === "failed") say(`${name} loaded failed failed ${name}`);
+    }
     break;
   }
   case "reboot": {

@@ -295,6 +295,23 @@ export class SimDevice {
     await rm(tmp, { force: true });
   }
 
+  /** What the fake systemctl answers now; undefined before the OS came up. */
+  async systemd(): Promise<{ state: string; units: Record<string, string> } | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.sysroot, "run/sim/systemd.json"), "utf8")) as { state: string; units: Record<string, string> };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Changes what the fake systemctl answers until the next boot (e.g. `{ state: "starting" }`); units are merged. */
+  async setSystemd(patch: { state?: string; units?: Record<string, string> }): Promise<void> {
+    const now = (await this.systemd()) ?? { state: "offline", units: {} };
+    const next = { state: patch.state ?? now.state, units: { ...now.units, ...patch.units } };
+    await mkdir(join(this.sysroot, "run/sim"), { recursive: true });
+    await writeFile(join(this.sysroot, "run/sim/systemd.json"), JSON.stringify(next, null, 2) + "\n");
+  }
+
   /** Removes the device folder. The device and its platforms are unusable afterwards. */
   async close(): Promise<void> {
     this.session.end(new SimHalt("the device was closed"));
