@@ -1,0 +1,238 @@
+// Test helper: runs whole deployments in-process on the simulated Raspberry Pi, rebooting and resuming like a device.
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createWriteStream, readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { dirname, join } from "node:path";
+import { finished } from "node:stream/promises";
+import { pino } from "pino";
+import { writeArtifact, rpiAbSlotWriteOptions } from "../../artifacts/index.js";
+import type { Deployment } from "../../core/capabilities/deployment-server.js";
+import type { UpdateModule } from "../../core/capabilities/update-module.js";
+import { createAgent, type Agent } from "../../core/agent.js";
+import { TOKENS } from "../../core/di/tokens.js";
+import { resolve, resolveAll, resolveOptional } from "../../core/di/resolve.js";
+import type { Logger } from "../../core/logging/logger.js";
+import { DeploymentRunner, type DeploymentOutcome } from "../../core/state-machine/deployment-runner.js";
+import { builtinPlugins } from "../../plugins/builtin.js";
+import { SimDevice, isSimStop, makeSlotImages, type SimCutSpec, type SimDeviceOptions, type SlotBehaviour } from "../sim/index.js";
+import { FakeServer } from "./scenario-fakes.js";
+
+/** Update-module calls that show up in a chain (queries are left out: they are asked more than once). */
+const MODULE_STATES = [
+  "artifactInstall",
+  "artifactReboot",
+  "artifactVerifyReboot",
+  "artifactCommit",
+  "artifactRollback",
+  "artifactRollbackReboot",
+  "artifactVerifyRollbackReboot",
+  "artifactFailure",
+  "cleanup",
+] as const;
+
+export interface ArtifactRecipe {
+  name: string;
+  version: string;
+  behaviour?: SlotBehaviour;
+  /** Artifact state scripts: name → shell body (each also logs its name into the chain). */
+  scripts?: Record<string, string>;
+  systemBytes?: number;
+}
+
+export interface RunOptions {
+  server?: FakeServer;
+  /** Arm this cut before the deployment starts. */
+  cut?: SimCutSpec;
+  /** Reboots allowed before the run is declared stuck. */
+  maxBoots?: number;
+  /** Narration hook: every state entered (also recorded in `chain`). */
+  onState?: (state: string) => void;
+}
+
+export interface RunResult {
+  /** The final outcome; "nothing" when power was cut before the deployment was first saved. */
+  outcome: DeploymentOutcome;
+  boots: number;
+  /** Where the cut struck, if it did. */
+  cutAt: string | undefined;
+}
+
+export interface SimHarness {
+  device: SimDevice;
+  /** States entered ("state:X"), module calls ("module:x") and scripts ("script:X"), across every boot, in order. */
+  chain: string[];
+  /** Builds an rpi-ab-slot artifact into the sysroot; returns its device path. */
+  artifact(recipe: ArtifactRecipe): Promise<string>;
+  /** Writes a root-filesystem state script or a health.d check (device dir, name, shell body). */
+  script(deviceDir: string, name: string, body: string): Promise<void>;
+  /** Starts a deployment of `uri` and boots/resumes until it ends. */
+  deploy(uri: string, options?: RunOptions): Promise<RunResult>;
+  /** A fresh agent on the running boot (closed by the caller). */
+  agent(): Promise<Agent>;
+  close(): Promise<void>;
+}
+
+const silent: Logger = pino({ level: "silent" }) as unknown as Logger;
+
+/** Health check every scenario device carries: the (fake) systemd must say "running". */
+const HEALTH_SCRIPT = `state=$(systemctl is-system-running 2>/dev/null)\n[ "$state" = running ] || { echo "system is $state" >&2; exit 1; }`;
+
+export async function createSimHarness(options: SimDeviceOptions & { logger?: Logger } = {}): Promise<SimHarness> {
+  const { logger, ...deviceOptions } = options;
+  const device = await SimDevice.create({
+    ...deviceOptions,
+    slotA: deviceOptions.slotA ?? { version: "v1", bootBytes: 64 * 1024, systemBytes: 128 * 1024 },
+    slotB: deviceOptions.slotB ?? { version: "v1", bootBytes: 64 * 1024, systemBytes: 128 * 1024 },
+    config: {
+      stateScripts: { retryIntervalMs: 10, retryTimeoutMs: 500, timeoutMs: 10_000 },
+      health: { deadlineMs: 10_000 },
+      ...(deviceOptions.config ?? {}),
+    },
+  });
+  const chain: string[] = [];
+  const log = logger ?? silent;
+  const chainLog = join(device.dir, "chain-scripts.log");
+  await writeFile(chainLog, "");
+
+  const harness: SimHarness = {
+    device,
+    chain,
+    async artifact(recipe) {
+      const images = makeSlotImages({
+        version: recipe.version,
+        behaviour: recipe.behaviour ?? "boots",
+        bootBytes: 64 * 1024,
+        systemBytes: recipe.systemBytes ?? 128 * 1024,
+      });
+      const devicePath = `/var/tmp/${recipe.name}.mender`;
+      const host = device.path(devicePath);
+      await mkdir(dirname(host), { recursive: true });
+      const out = createWriteStream(host);
+      const scripts = Object.entries(recipe.scripts ?? {}).map(([name, body]) => ({
+        name,
+        content: Buffer.from(`#!/bin/sh\necho "${name}" >> "${chainLog}"\n${body}\n`),
+        mode: 0o755,
+      }));
+      await writeArtifact(
+        rpiAbSlotWriteOptions({
+          name: recipe.name,
+          deviceTypes: [device.deviceType],
+          files: [
+            { name: "boot", size: images.boot.length, open: () => Readable.from([images.boot]) },
+            { name: "system", size: images.system.length, open: () => Readable.from([images.system]) },
+          ],
+          scripts,
+          compression: "none",
+        }),
+        out,
+      );
+      await finished(out);
+      return devicePath;
+    },
+    async script(deviceDir, name, body) {
+      const host = device.path(`${deviceDir}/${name}`);
+      await mkdir(dirname(host), { recursive: true });
+      await writeFile(host, `#!/bin/sh\necho "${name}" >> "${chainLog}"\n${body}\n`);
+      await chmod(host, 0o755);
+    },
+    agent() {
+      return createAgent({ config: device.config(), platform: device.platform(), logger: log, builtinPlugins });
+    },
+    async deploy(uri, run = {}) {
+      const server = run.server;
+      const dep: Deployment = {
+        id: `dep-${uri.replace(/[^a-z0-9]/gi, "")}`,
+        artifactName: "",
+        uri,
+        policy: { download: "forced", update: "forced" },
+        server: server ? server.name : "standalone",
+      };
+      if (run.cut) device.armCut(run.cut);
+      let seenScripts = (await readFile(chainLog, "utf8")).split("\n").filter(Boolean).length;
+      // scripts log themselves from child processes; fold them into the chain when the next state starts
+      const flushScripts = (): void => {
+        const all = readFileSync(chainLog, "utf8").split("\n").filter(Boolean);
+        for (const name of all.slice(seenScripts)) chain.push(`script:${name}`);
+        seenScripts = all.length;
+      };
+      let started = false;
+      let outcome: DeploymentOutcome | "halted" = "halted";
+      let boots = 0;
+      const maxBoots = run.maxBoots ?? 80;
+      for (;;) {
+        let agent: Agent | undefined;
+        try {
+          agent = await harness.agent();
+          const runner = chainRunner(agent, chain);
+          const onState = (s: string): void => {
+            flushScripts();
+            chain.push(`state:${s}`);
+            run.onState?.(s);
+          };
+          const signal = new AbortController().signal;
+          if (!started) {
+            started = true;
+            outcome = await runner.start(dep, { reboot: true, signal, onState, ...(server ? { server } : {}) });
+          } else {
+            outcome = await runner.resume({ signal, onState, ...(server ? { server } : {}) });
+          }
+        } catch (err) {
+          if (!isSimStop(err)) throw err;
+          outcome = "halted";
+        } finally {
+          await agent?.close().catch(() => undefined);
+          flushScripts();
+        }
+        if (outcome !== "halted" && outcome.kind !== "rebooting") break;
+        if (++boots > maxBoots) throw new Error(`deployment did not end within ${maxBoots} boots (chain tail: ${chain.slice(-12).join(", ")})`);
+        let b = await device.boot();
+        // a hung trial without a watchdog stays hung until someone power-cycles it
+        for (let i = 0; b.outcome === "hung" && i < 3; i++) b = await device.boot();
+      }
+      device.disarmCut();
+      return { outcome, boots, cutAt: device.lastCut };
+    },
+    async close() {
+      await device.close();
+    },
+  };
+  await harness.script("/etc/ota-agent/health.d", "10-system-running", HEALTH_SCRIPT);
+  return harness;
+}
+
+/** A runner over the agent's own services, with every update module wrapped to log its state calls. */
+function chainRunner(agent: Agent, chain: string[]): DeploymentRunner {
+  const c = agent.container;
+  const registry = resolve(c, TOKENS.UpdateModuleRegistry);
+  const wrapped = new Map<UpdateModule, UpdateModule>();
+  const wrap = (m: UpdateModule): UpdateModule => {
+    let w = wrapped.get(m);
+    if (!w) {
+      w = new Proxy(m, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (typeof value !== "function") return value;
+          const name = String(prop);
+          return (...args: unknown[]) => {
+            if ((MODULE_STATES as readonly string[]).includes(name)) chain.push(`module:${name}`);
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      wrapped.set(m, w);
+    }
+    return w;
+  };
+  return new DeploymentRunner(
+    resolve(c, TOKENS.Platform),
+    resolve(c, TOKENS.StateStore),
+    resolve(c, TOKENS.Config),
+    resolve(c, TOKENS.Logger),
+    resolve(c, TOKENS.AgentInfo),
+    resolve(c, TOKENS.InstallPipeline),
+    { get: (type) => wrap(registry.get(type)) },
+    resolveOptional(c, TOKENS.Bootloader),
+    resolveAll(c, TOKENS.HealthCheck),
+  );
+}
+
