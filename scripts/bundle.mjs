@@ -6,12 +6,15 @@
 // pino-pretty cost parse time only. One self-contained file per command is what a device wants (copy one file).
 // DI works without decorator metadata: every constructor parameter has an explicit @inject(TOKEN).
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const outDir = root + "dist/bundle";
-const tempDir = root + "dist/.bundle-entries";
+// `--outdir DIR` builds elsewhere (tests bundle into a temp dir, never over the tree's dist/).
+const outIndex = process.argv.indexOf("--outdir");
+const outDir = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : root + "dist/bundle";
+const tempDir = outDir + "/.bundle-entries";
 mkdirSync(outDir, { recursive: true });
 mkdirSync(tempDir, { recursive: true });
 
@@ -54,6 +57,6 @@ for (const target of targets) {
   const outfile = `${outDir}/${target.name}.mjs`;
   const result = await build({ ...common, entryPoints: [target.entry], outfile, metafile: true });
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  console.log(`bundle: ${outfile.slice(root.length)} ${(bytes / 1024).toFixed(0)} KiB`);
+  console.log(`bundle: ${outfile.startsWith(root) ? outfile.slice(root.length) : outfile} ${(bytes / 1024).toFixed(0)} KiB`);
 }
 rmSync(tempDir, { recursive: true, force: true });
