@@ -3,7 +3,8 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { SimDevice, SimHalt, SimPowerCut, makeSlotImages, parseSystemMarker, type SimDeviceOptions } from "./index.js";
+import { OtaError } from "../../core/errors/index.js";
+import { SimDevice, SimHalt, SimPowerCut, isSimStop, makeSlotImages, parseSystemMarker, simStopOf, type SimDeviceOptions } from "./index.js";
 
 const execFileAsync = promisify(execFile);
 const devices: SimDevice[] = [];
@@ -275,6 +276,13 @@ describe("sim storage: power cuts", () => {
     }
     expect(n).toBeGreaterThan(4); // create, write, sync, rename, fsync-dir were all cut at
     d.disarmCut();
+  });
+
+  it("a wrapped cut is still recognised through the cause chain", () => {
+    const cut = new SimPowerCut("x");
+    const wrapped = new OtaError("OTA_ERR_STORE_WRITE", "store: write", { cause: cut });
+    expect(simStopOf(wrapped)).toBe(cut);
+    expect(isSimStop(new Error("plain"))).toBe(false);
   });
 
   it("a reboot halts the caller and every later call on that boot's platform", async () => {

@@ -21,7 +21,19 @@ export class SimHalt extends Error {
   }
 }
 
-/** True for either way the device stopped: tests of code that must "never run after a reboot" use this. */
-export function isSimStop(err: unknown): err is SimPowerCut | SimHalt {
-  return err instanceof SimPowerCut || err instanceof SimHalt;
+/**
+ * The SimPowerCut or SimHalt behind `err` — itself or anywhere in its `cause` chain, since code that wraps errors
+ * (OtaError with cause) must not hide that the device stopped — else undefined.
+ */
+export function simStopOf(err: unknown): SimPowerCut | SimHalt | undefined {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 16; depth++) {
+    if (e instanceof SimPowerCut || e instanceof SimHalt) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** True when the device stopped (power cut or reboot) behind `err`, wrapped or not. */
+export function isSimStop(err: unknown): boolean {
+  return simStopOf(err) !== undefined;
 }

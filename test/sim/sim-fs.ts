@@ -5,8 +5,11 @@
 // which counts it ("write #N") and may cut power there; after the boot that made this fs has ended, every call throws.
 import type { Stats } from "node:fs";
 import * as nodeFs from "node:fs/promises";
-import { basename, dirname, join, relative, sep } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { FileHandle, FileStat, FileSystem, OpenFlags } from "../../core/capabilities/platform.js";
+import { NodeFileSystem, toDevicePath, toHostPath } from "../../core/platform/index.js";
+import { durableTempName } from "../../core/platform/durable-temp-name.js";
+import { toFileStat } from "../../core/platform/file-stat.js";
 import type { WriteJournal } from "./write-journal.js";
 
 /** What the device lends its file systems: a liveness check and the cut-able gate before each durable step. */
@@ -18,60 +21,34 @@ export interface SimStorageGate {
   readonly journal: WriteJournal;
 }
 
-const MAX_SYMLINK_HOPS = 40;
-let tempCounter = 0;
 
 export class SimFs implements FileSystem {
+  /** Path resolution is the real platform's, so the simulator resolves exactly like production code does. */
+  private readonly node: NodeFileSystem;
+
   constructor(
     readonly sysroot: string,
     private readonly gate: SimStorageGate,
-  ) {}
+  ) {
+    this.node = new NodeFileSystem(sysroot);
+  }
 
   /** Host path of a device path, without resolving symlinks. */
   hostPath(devicePath: string): string {
-    return join(this.sysroot, devicePath);
+    return toHostPath(this.sysroot, devicePath);
   }
 
   /** Device path of a host path inside the sysroot. */
   devicePath(hostPath: string): string | undefined {
-    const rel = relative(this.sysroot, hostPath);
-    if (rel.startsWith("..") || rel.startsWith(sep)) return undefined;
-    return "/" + rel.split(sep).filter(Boolean).join("/");
+    return toDevicePath(this.sysroot, hostPath);
   }
 
   /**
    * Resolves `devicePath` to a host path, following symlinks inside the sysroot (absolute targets restart at the
    * sysroot). With `followLast` false the final component is left as is (lstat, unlink, rename, symlink).
    */
-  async resolve(devicePath: string, followLast = true): Promise<string> {
-    if (!devicePath.startsWith("/")) throw new Error(`sim fs: device path must be absolute: ${devicePath}`);
-    let resolved: string[] = [];
-    let queue = devicePath.split("/").filter(Boolean);
-    let hops = 0;
-    while (queue.length > 0) {
-      const c = queue.shift() as string;
-      if (c === ".") continue;
-      if (c === "..") {
-        resolved.pop();
-        continue;
-      }
-      const candidate = [...resolved, c];
-      if (queue.length === 0 && !followLast) {
-        resolved = candidate;
-        break;
-      }
-      const host = join(this.sysroot, ...candidate);
-      const st = await nodeFs.lstat(host).catch(() => undefined);
-      if (st?.isSymbolicLink()) {
-        if (++hops > MAX_SYMLINK_HOPS) throw fsError("ELOOP", `too many symlinks in ${devicePath}`);
-        const target = await nodeFs.readlink(host);
-        if (target.startsWith("/")) resolved = [];
-        queue = [...target.split("/").filter(Boolean), ...queue];
-      } else {
-        resolved = candidate;
-      }
-    }
-    return join(this.sysroot, ...resolved);
+  resolve(devicePath: string, followLast = true): Promise<string> {
+    return this.node.hostPath(devicePath, followLast);
   }
 
   async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
@@ -113,7 +90,7 @@ export class SimFs implements FileSystem {
     try {
       return await nodeFs.readFile(await this.resolve(path), "utf8");
     } catch (err) {
-      if (isCode(err, "ENOENT")) return undefined;
+      if (isCode(err, "ENOENT") || isCode(err, "ENOTDIR")) return undefined;
       throw err;
     }
   }
@@ -129,16 +106,24 @@ export class SimFs implements FileSystem {
   }
 
   async writeFileDurable(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-    const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${++tempCounter}`);
-    const fh = await this.open(tmp, "wx", mode);
+    // Same steps and temp naming as the real platform (the store's crash cleanup matches the name), each cut-able.
+    const tmp = join(dirname(path), durableTempName(basename(path)));
+    const fh = await this.open(tmp, "wx", mode ?? 0o644);
+    let renamed = false;
     try {
-      const buf = typeof data === "string" ? Buffer.from(data) : data;
-      if (buf.length > 0) await fh.write(buf, 0, buf.length, 0);
-      await fh.sync();
+      try {
+        const buf = typeof data === "string" ? Buffer.from(data) : data;
+        if (buf.length > 0) await fh.write(buf, 0, buf.length, 0);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.rename(tmp, path);
+      renamed = true;
     } finally {
-      await fh.close();
+      // After a cut nothing runs on the device: leave the temp file to the cut's model.
+      if (!renamed && this.isAlive()) await this.rm(tmp, { force: true });
     }
-    await this.rename(tmp, path);
     await this.fsyncDir(dirname(path));
   }
 
@@ -200,14 +185,14 @@ export class SimFs implements FileSystem {
 
   async stat(path: string): Promise<FileStat | undefined> {
     this.gate.assertAlive();
-    const st = await nodeFs.stat(await this.resolve(path)).catch(() => undefined);
-    return st && toFileStat(st);
+    const st = await nodeFs.stat(await this.resolve(path)).catch(missingAsUndefined);
+    return st && toFileStat(st, false);
   }
 
   async lstat(path: string): Promise<FileStat | undefined> {
     this.gate.assertAlive();
-    const st = await nodeFs.lstat(await this.resolve(path, false)).catch(() => undefined);
-    return st && toFileStat(st);
+    const st = await nodeFs.lstat(await this.resolve(path, false)).catch(missingAsUndefined);
+    return st && toFileStat(st, false);
   }
 
   async readlink(path: string): Promise<string> {
@@ -225,9 +210,7 @@ export class SimFs implements FileSystem {
 
   async realpath(path: string): Promise<string> {
     this.gate.assertAlive();
-    const host = await this.resolve(path);
-    await nodeFs.lstat(host); // ENOENT for a dangling path, like realpath(3)
-    return this.devicePath(host) ?? path;
+    return this.node.realpath(path);
   }
 
   async fsyncDir(path: string): Promise<void> {
@@ -245,6 +228,15 @@ export class SimFs implements FileSystem {
 
   async exists(path: string): Promise<boolean> {
     return (await this.stat(path)) !== undefined;
+  }
+
+  private isAlive(): boolean {
+    try {
+      this.gate.assertAlive();
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 
@@ -281,7 +273,7 @@ class SimFileHandle implements FileHandle {
 
   async stat(): Promise<FileStat> {
     this.gate.assertAlive();
-    return toFileStat(await this.fh.stat());
+    return toFileStat(await this.fh.stat(), false);
   }
 
   async size(): Promise<number> {
@@ -300,19 +292,9 @@ function inodeKey(st: Stats): string {
   return `${st.dev}:${st.ino}`;
 }
 
-function toFileStat(st: Stats): FileStat {
-  return {
-    size: st.size,
-    mode: st.mode,
-    dev: st.dev,
-    ino: st.ino,
-    rdev: st.rdev,
-    isFile: st.isFile(),
-    isDirectory: st.isDirectory(),
-    isBlockDevice: st.isBlockDevice(),
-    isSymbolicLink: st.isSymbolicLink(),
-    mtimeMs: st.mtimeMs,
-  };
+function missingAsUndefined(err: unknown): undefined {
+  if (isCode(err, "ENOENT") || isCode(err, "ENOTDIR")) return undefined;
+  throw err;
 }
 
 function isCode(err: unknown, code: string): boolean {
