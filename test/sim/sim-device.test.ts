@@ -301,6 +301,10 @@ describe("sim storage: power cuts", () => {
     await execFileAsync(cmd[0] as string, [...cmd.slice(1), "0 tryboot"]);
     expect(d.pendingReboot).toEqual({ arg: "0 tryboot" });
     expect(await d.boot()).toMatchObject({ slot: "b", trial: true });
+    // the fake systemctl records a reboot the same way
+    await d.platform().run("systemctl", ["reboot", "0 tryboot"]);
+    expect(d.pendingReboot).toEqual({ arg: "0 tryboot" });
+    expect(await d.boot()).toMatchObject({ slot: "b", trial: true });
   });
 });
 

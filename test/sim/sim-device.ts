@@ -1,7 +1,7 @@
 // SimDevice: a Raspberry Pi in a folder — GPT disk, partitions as files, device tree, firmware model, power cuts.
 import { execFile } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -516,7 +516,7 @@ export class SimDevice {
   private async writeFakeTools(): Promise<void> {
     await mkdir(this.binDir, { recursive: true });
     const systemctl = join(this.binDir, "systemctl");
-    await writeFile(systemctl, `#!${process.execPath}\nimport(${JSON.stringify(join(HERE, "fake-systemctl.mjs"))});\n`);
+    await copyFile(join(HERE, "fake-systemctl.sh"), systemctl);
     await chmod(systemctl, 0o755);
   }
 }
