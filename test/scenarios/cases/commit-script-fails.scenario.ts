@@ -1,0 +1,32 @@
+// ArtifactCommit_Enter fails: its Error scripts run and the deployment rolls back out of the trial.
+import { defineScenario } from "../../helpers/scenario-case.js";
+
+export default defineScenario({
+  description: "commit script fails: ArtifactCommit_Error, rollback reboot, failure reported",
+  artifact: {
+    name: "release-v2",
+    version: "v2",
+    scripts: { ArtifactCommit_Enter_01: "echo 'migration failed' >&2; exit 1", ArtifactCommit_Error_01: "" },
+  },
+  expect: {
+    outcome: "rolled-back",
+    errorCode: "OTA_ERR_SCRIPT_FAILED",
+    chain: [
+      "module:artifactInstall",
+      "module:artifactReboot",
+      "module:artifactVerifyReboot",
+      "script:10-system-running",
+      "script:ArtifactCommit_Enter_01",
+      "script:ArtifactCommit_Error_01",
+      "module:artifactRollback",
+      "module:artifactRollbackReboot",
+      "module:artifactVerifyRollbackReboot",
+      "module:artifactFailure",
+      "module:cleanup",
+    ],
+    statuses: ["downloading", "installing", "rebooting", "installing", "failure"],
+    slot: "a",
+    version: "v1",
+    artifactName: "unknown",
+  },
+});

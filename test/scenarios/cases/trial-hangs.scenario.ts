@@ -1,0 +1,25 @@
+// The new system hangs: the hardware watchdog resets it, the firmware falls back to the committed slot.
+import { defineScenario } from "../../helpers/scenario-case.js";
+
+export default defineScenario({
+  description: "trial hangs: watchdog reset, firmware fallback, rollback path, failure reported",
+  artifact: { name: "release-v3", version: "v3", behaviour: "hangs" },
+  expect: {
+    outcome: "rolled-back",
+    errorCode: "OTA_ERR_INSTALL_VERIFY_REBOOT",
+    chain: [
+      "module:artifactInstall",
+      "module:artifactReboot",
+      "module:artifactVerifyReboot",
+      "module:artifactRollback",
+      "module:artifactRollbackReboot",
+      "module:artifactVerifyRollbackReboot",
+      "module:artifactFailure",
+      "module:cleanup",
+    ],
+    statuses: ["downloading", "installing", "rebooting", "failure"],
+    slot: "a",
+    version: "v1",
+    artifactName: "unknown",
+  },
+});

@@ -1,0 +1,27 @@
+// The new system panics: the one-shot tryboot flag is gone, the firmware boots the committed slot again.
+import { defineScenario } from "../../helpers/scenario-case.js";
+
+export default defineScenario({
+  description: "trial kernel panics: firmware fallback, verify sees the old slot, rollback, failure reported",
+  artifact: { name: "release-v3", version: "v3", behaviour: "panics", scripts: { ArtifactRollback_Enter_01: "", ArtifactFailure_Enter_01: "" } },
+  expect: {
+    outcome: "rolled-back",
+    errorCode: "OTA_ERR_INSTALL_VERIFY_REBOOT",
+    chain: [
+      "module:artifactInstall",
+      "module:artifactReboot",
+      "module:artifactVerifyReboot",
+      "script:ArtifactRollback_Enter_01",
+      "module:artifactRollback",
+      "module:artifactRollbackReboot",
+      "module:artifactVerifyRollbackReboot",
+      "script:ArtifactFailure_Enter_01",
+      "module:artifactFailure",
+      "module:cleanup",
+    ],
+    statuses: ["downloading", "installing", "rebooting", "failure"],
+    slot: "a",
+    version: "v1",
+    artifactName: "unknown",
+  },
+});
