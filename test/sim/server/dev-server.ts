@@ -1,5 +1,6 @@
 // The development fleet server: Mender device API + hawkBit DDI on 127.0.0.1, every request checked against the published documents.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { OpenApiCatalog, DEFAULT_OPENAPI_DIR } from "./openapi-catalog.js";
 import { MenderBackend, type MenderBackendOptions } from "./mender-backend.js";
@@ -58,6 +59,10 @@ export type Reply = { status: number; headers?: Record<string, string>; body?: u
 
 export interface DevServerOptions {
   openapiDir?: string;
+  /** TCP port on 127.0.0.1 (default: a random free one). */
+  port?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
   mender?: MenderBackendOptions;
   hawkbit?: HawkbitBackendOptions;
 }
@@ -80,18 +85,19 @@ export class DevServer {
     this.hawkbit = hawkbit;
   }
 
-  /** Starts on 127.0.0.1 at a random port. */
+  /** Starts on 127.0.0.1 at a random port (HTTPS when `tls` is given). */
   static async start(options: DevServerOptions = {}): Promise<DevServer> {
     const catalog = await OpenApiCatalog.load(options.openapiDir ?? DEFAULT_OPENAPI_DIR);
     const holder: { self?: DevServer } = {};
-    const server = createServer((req, res) => {
+    const listener: RequestListener = (req, res) => {
       (holder.self as DevServer).handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ error: `dev server bug: ${String(err)}` }));
       });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    };
+    const server: Server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+    const url = `${options.tls ? "https" : "http"}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const mender = new MenderBackend(url, options.mender);
     const hawkbit = new HawkbitBackend(url, options.hawkbit);
     holder.self = new DevServer(server, url, catalog, mender, hawkbit);
