@@ -33,7 +33,14 @@ export interface OpenedArtifact {
  * status, TLS, timeout after retries). Each open is a fresh read from byte 0.
  */
 export interface ArtifactSource {
+  /** Short name for logs ("file", "http"). */
   readonly name: string;
+  /** True when this source handles the URI's scheme; pure, no I/O. */
   canOpen(uri: string): boolean;
+  /**
+   * Opens `uri` and resolves once the first response is in (the stream then delivers the bytes). Rejects with
+   * OTA_ERR_SOURCE_NOT_FOUND / HTTP_STATUS / TLS / TIMEOUT / CONNECTION; the stream errors with
+   * OTA_ERR_SOURCE_TRUNCATED / CHANGED / READ when a resume cannot continue the same bytes. Safe to call again.
+   */
   open(uri: string, options?: OpenOptions): Promise<OpenedArtifact>;
 }

@@ -19,7 +19,10 @@ export interface BootTaskContext {
   signal: AbortSignal;
 }
 
-/** A task run for one phase. Must be idempotent: generators and early units run every boot. */
+/**
+ * A task run for one phase. Must be idempotent: generators and early units run every boot. `run` throws OtaErrors
+ * of its plugin's area; the caller logs them and carries on with the other tasks (a generator never fails boot).
+ */
 export interface BootTask {
   readonly name: string;
   readonly phases: readonly BootPhase[];

@@ -19,18 +19,27 @@ export interface BootState {
  * leaves the old or the new boot choice. Errors use OTA_ERR_BOOT_* codes.
  */
 export interface Bootloader {
+  /** The backend's name for logs and `status` ("tryboot"). */
   readonly name: string;
-  /** Reads the current boot state. Read-only, idempotent. */
+  /**
+   * Reads the current boot state. Read-only, idempotent. Throws OTA_ERR_BOOT_DT_MISSING / AUTOBOOT_MISSING /
+   * AUTOBOOT_INVALID / FAT_UNREADABLE when the facts cannot be read or make no sense.
+   */
   state(): Promise<BootState>;
   /**
    * Prepares a one-shot trial boot of `target`, leaving the committed slot as the default. Call only after the
-   * target is fully written and verified ("arm last"). Idempotent.
+   * target is fully written and verified ("arm last"). Idempotent. Throws OTA_ERR_BOOT_TARGET_INVALID (the target
+   * is not the other slot) and OTA_ERR_BOOT_AUTOBOOT_WRITE (the boot files could not be replaced atomically).
    */
   armTrial(target: SlotName): Promise<void>;
   /** Makes a trial reboot harmless: it would boot the committed slot. Idempotent; safe on any failure path. */
   disarm(): Promise<void>;
   /** Makes `slot` the committed default (after a healthy trial, slot = the booted one). Idempotent. */
   commit(slot: SlotName): Promise<void>;
-  /** Reboots: with trial = true into the armed trial ("0 tryboot"), else normally (to the committed slot). */
+  /**
+   * Reboots: with trial = true into the armed trial ("0 tryboot"), else normally (to the committed slot). Does not
+   * return on a device (the process is stopped); throws OTA_ERR_REBOOT_REFUSED / OTA_ERR_REBOOT_FAILED when the
+   * reboot cannot be requested. Not idempotent.
+   */
   reboot(options: { trial: boolean }): Promise<void>;
 }

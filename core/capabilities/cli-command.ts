@@ -15,6 +15,7 @@ export interface CliIo {
  * printed by the CLI with their code.
  */
 export interface CliCommand {
+  /** The subcommand word (`ota-agent <name>`); unique across core and plugins (a clash is OTA_ERR_PLUGIN_CONFLICT). */
   readonly name: string;
   /** One line for `--help`. */
   readonly summary: string;
@@ -22,5 +23,9 @@ export interface CliCommand {
   readonly usage: string;
   /** True when the command only reads (it then accepts --json). */
   readonly readOnly: boolean;
+  /**
+   * Runs with the arguments after the command name (global options already removed). Returns the exit code
+   * (0 ok, 1 failure, 2 usage, 3 nothing to do, 4 locked: core/cli/exit-codes.ts); may throw OtaErrors instead.
+   */
   run(args: readonly string[], io: CliIo): Promise<number>;
 }

@@ -89,12 +89,24 @@ export interface DeploymentLogLine {
  * cancelAction); the caller then takes the failure/cleanup path.
  */
 export interface DeploymentServer {
+  /** The plugin-facing name ("mender", "hawkbit"), recorded in Deployment.server and in logs. */
   readonly name: string;
   /** Ensures credentials; idempotent (a valid token is kept). */
   authenticate(signal?: AbortSignal): Promise<void>;
+  /**
+   * Asks for the next deployment for a device running `installed`. Returns the deployment, or NothingToDo (a value,
+   * not an error) when there is none. Read-only on the server side: asking twice returns the same deployment.
+   * Throws OTA_ERR_SERVER_* (UNREACHABLE, TIMEOUT, UNAUTHORIZED, STATUS, RATE_LIMITED, BAD_REPLY).
+   */
   nextDeployment(installed: InstalledState, signal?: AbortSignal): Promise<Deployment | NothingToDo>;
+  /**
+   * Reports progress or the outcome of `deployment`. Resolves "aborted" when the server cancelled it. Idempotent:
+   * repeating a report (after a power cut, say) is harmless. Throws OTA_ERR_SERVER_*.
+   */
   reportStatus(deployment: Deployment, report: StatusReport, signal?: AbortSignal): Promise<"ok" | "aborted">;
+  /** Uploads the deployment log (on failure). Idempotent: a repeat replaces the log. Throws OTA_ERR_SERVER_*. */
   uploadLog(deployment: Deployment, lines: readonly DeploymentLogLine[], signal?: AbortSignal): Promise<void>;
+  /** Sends the device's inventory attributes, replacing the previous set. Idempotent. Throws OTA_ERR_SERVER_*. */
   sendInventory(attributes: Record<string, string | string[]>, signal?: AbortSignal): Promise<void>;
   /** Headers the artifact download needs (none for presigned URLs: never the Authorization header there). */
   downloadHeaders?(deployment: Deployment): Record<string, string>;

@@ -11,6 +11,7 @@ export interface HealthResult {
  * A throw, a timeout or `ok: false` means rollback. Must not change the system. Idempotent.
  */
 export interface HealthCheck {
+  /** Shown in the deployment log with the result ("systemd", "script:10-network"). */
   readonly name: string;
   check(signal: AbortSignal): Promise<HealthResult>;
 }

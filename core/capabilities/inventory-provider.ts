@@ -2,7 +2,10 @@
 
 export type InventoryAttributes = Record<string, string | string[]>;
 
-/** Collects attributes. Read-only; a throw is logged and the provider skipped for this round. */
+/**
+ * Collects attributes. Read-only and idempotent; a throw is logged and the provider skipped for this round.
+ * Later providers win on a key clash (load order). Values never carry secrets.
+ */
 export interface InventoryProvider {
   readonly name: string;
   collect(signal?: AbortSignal): Promise<InventoryAttributes>;

@@ -51,7 +51,9 @@ export interface FileStat {
 
 /** An open file or block device. Positions are absolute byte offsets. */
 export interface FileHandle {
+  /** Reads up to `length` bytes at `position` into `buffer[offset..]`; returns the count (0 at the end). */
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /** Writes `length` bytes from `buffer[offset..]` at `position`; returns the count (may be short: loop). */
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /** Flushes data and metadata to stable storage (fsync). Unsynced writes may be lost on a power cut. */
   sync(): Promise<void>;
@@ -65,7 +67,8 @@ export type OpenFlags = "r" | "r+" | "w" | "wx" | "a";
 
 /**
  * File access in device paths (the Platform maps them under its sysroot; symlinks with absolute targets resolve
- * inside the sysroot). Writes are only durable after `FileHandle.sync()` / `fsyncDir()`: the simulator's fault
+ * inside the sysroot). Methods reject with Node's errno errors (`code` ENOENT, EACCES, ENOSPC, EROFS, ELOOP...),
+ * not OtaErrors: callers wrap them with their own code and context. Writes are only durable after `FileHandle.sync()` / `fsyncDir()`: the simulator's fault
  * layer drops unsynced writes on a power cut, exactly like a real device may.
  */
 export interface FileSystem {

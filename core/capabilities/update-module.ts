@@ -47,16 +47,24 @@ export interface UpdateModule {
   /** Receives every payload file in order. Must not arm anything. */
   download(ctx: ModuleContext, files: AsyncIterable<PayloadFile>): Promise<void>;
   artifactInstall(ctx: ModuleContext): Promise<void>;
+  /** Whether ArtifactReboot is needed ("Automatic": the module reboots by itself). A query: idempotent. */
   needsArtifactReboot(ctx: ModuleContext): Promise<RebootNeed>;
   /** Reboot into the new software (for slot modules: the trial reboot). Only called when NeedsArtifactReboot=Yes. */
   artifactReboot(ctx: ModuleContext): Promise<void>;
   /** After the reboot: is the new software running? Throws when not. */
   artifactVerifyReboot(ctx: ModuleContext): Promise<void>;
+  /** Makes the new software permanent. Idempotent: it is repeated after a power cut during commit. */
   artifactCommit(ctx: ModuleContext): Promise<void>;
+  /** Whether ArtifactRollback can restore the previous software. A query: idempotent. */
   supportsRollback(ctx: ModuleContext): Promise<boolean>;
+  /** Restores the previous software (for slot modules: disarm, so the next boot is the committed slot). Idempotent. */
   artifactRollback(ctx: ModuleContext): Promise<void>;
+  /** Reboots back into the previous software after a rollback that needs it. */
   artifactRollbackReboot(ctx: ModuleContext): Promise<void>;
+  /** After the rollback reboot: is the previous software running? Throws when not. */
   artifactVerifyRollbackReboot(ctx: ModuleContext): Promise<void>;
+  /** Runs on every failure path after install began; must not throw for "nothing to undo". Idempotent. */
   artifactFailure(ctx: ModuleContext): Promise<void>;
+  /** Removes temporary state (the work dir); always the last state. Idempotent. */
   cleanup(ctx: ModuleContext): Promise<void>;
 }
