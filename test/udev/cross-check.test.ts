@@ -1,5 +1,7 @@
 // The shell helpers (what udev links) and the TypeScript resolvers must give identical answers on the same fixtures.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdir, symlink } from "node:fs/promises";
+import { dirname, relative } from "node:path";
 import { NodePlatform } from "../../core/platform/index.js";
 import type { SlotLayout } from "../../core/capabilities/slot-resolver.js";
 import { GptSlotResolver } from "../../plugins/slots-gpt/gpt-slot-resolver.js";
@@ -64,9 +66,19 @@ describe.each(cases)("%s", (_name, scheme, spec) => {
       const expected = await tsLinks(await resolver.resolve(), platform, scheme);
       expect(Object.keys(expected).length).toBeGreaterThanOrEqual(4);
       const devices = udevDevices(sr, { labels: scheme === "label" }, spec.dm ?? []);
+      let made: Record<string, string> = {};
       for (const shell of shells) {
-        expect({ shell: shell.name, links: await shellLinks(shell, sr, devices) }).toEqual({ shell: shell.name, links: expected });
+        made = await shellLinks(shell, sr, devices);
+        expect({ shell: shell.name, links: made }).toEqual({ shell: shell.name, links: expected });
       }
+      // Make the links as udev would (relative symlinks under /dev/disk/by-slot): the resolver's cross-check of
+      // the same device must then accept them.
+      for (const [name, devnode] of Object.entries(made)) {
+        const link = sr.host(`/dev/disk/by-slot/${name}`);
+        await mkdir(dirname(link), { recursive: true });
+        await symlink(relative(dirname(link), sr.host(devnode)), link);
+      }
+      expect(await tsLinks(await resolver.resolve(), platform, scheme)).toEqual(expected);
     } finally {
       await sr.cleanup();
     }

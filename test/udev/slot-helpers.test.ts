@@ -168,9 +168,13 @@ const help = await new Promise<string>((done) =>
 );
 const hasFragment = existsSync(cli) && /\btryboot-fragment\b/.test(help);
 describe.skipIf(!hasFragment)("tryboot fragment parity (skipped until `ota-agent tryboot-fragment` exists)", () => {
-  it("ota-agent tryboot-fragment and ota-slot-tryboot print identical bytes", async () => {
-    const links = { "active/boot": "../../../mmcblk0p2", "other/boot": "../../../mmcblk0p3" };
-    await withSysroot({ partition: 2, bySlot: links }, async (sr) => {
+  it.each([
+    ["mmc, booted a", 1, 2, "mmcblk0"],
+    ["nvme, booted b", 6, 3, "nvme0n1"],
+  ])("%s: ota-agent tryboot-fragment and ota-slot-tryboot print identical bytes", async (_n, bootMode, partition, disk) => {
+    const other = partition === 2 ? 3 : 2;
+    const links = { "active/boot": `../../../${disk}p${partition}`, "other/boot": `../../../${disk}p${other}` };
+    await withSysroot({ bootMode, partition, bySlot: links }, async (sr) => {
       const shell = await runScript(shells[0] as Shell, helper("ota-slot-tryboot"), [], { OTA_SYSROOT: sr.root });
       expect(shell.code).toBe(0);
       const ts = await new Promise<string>((done, fail) =>
