@@ -4,9 +4,10 @@
 //   new NodePlatform({ sysroot: sr.root })   // resolves: active b, other a
 //   await sr.cleanup();
 //
-// Device nodes are regular files (a test cannot create block devices it owns); the disk file carries a real GPT
-// written by gpt-image.ts. sysfs is the minimum the lineage walk needs: /sys/class/block/<kname>/{slaves/,dm/name,
+// Device nodes are regular files whose disk file carries a real GPT written by gpt-image.ts, or (`blockDevice`)
+// block-device nodes of a loop device, since absolute symlinks resolve inside the sysroot. sysfs is the minimum the lineage walk needs: /sys/class/block/<kname>/{slaves/,dm/name,
 // dm/uuid}. `udevEnv(part)` gives what udev would hand the shell helpers for a partition.
+import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -56,6 +57,12 @@ export interface SlotSysrootSpec {
   dm?: DmDeviceSpec[];
   /** Where to build; default a fresh temp dir. */
   root?: string;
+  /**
+   * A real block device holding the table (e.g. a loop device after `partx -a`): the disk and partition nodes become
+   * block-device nodes with its major:minor (and `<dev>p<N>`'s) instead of files. `labels` must match its table;
+   * they feed sysfs PARTNAME only. Needs root (mknod).
+   */
+  blockDevice?: string;
 }
 
 export interface SlotSysroot {
@@ -101,14 +108,28 @@ export async function buildSlotSysroot(spec: SlotSysrootSpec = {}): Promise<Slot
   await mkdir(host(dt), { recursive: true });
 
   await mkdir(host("dev"), { recursive: true });
-  const partitions = await writeGptImage(host(`dev/${diskName}`), {
-    sizeBytes: (labels.length + 2) * MiB,
-    partitions: labels.map((name, i) => ({
-      name,
-      sizeBytes: MiB,
-      typeGuid: i < 3 ? GPT_TYPE.fat : GPT_TYPE.linux,
-    })),
-  });
+  let partitions: GptResolvedPartition[];
+  if (spec.blockDevice) {
+    const node = (src: string, dst: string): void => {
+      const [major, minor] = execFileSync("stat", ["-L", "-c", "%Hr %Lr", src], { encoding: "utf8" }).trim().split(" ");
+      execFileSync("mknod", [host(dst), "b", major as string, minor as string]);
+    };
+    node(spec.blockDevice, `dev/${diskName}`);
+    labels.forEach((_l, i) => node(`${spec.blockDevice}p${i + 1}`, `dev/${diskName}p${i + 1}`));
+    // Geometry is the real table's business here; only numbers and names are known.
+    partitions = labels.map((name, i) => ({
+      number: i + 1, name, startLba: 0, endLba: 0, offsetBytes: 0, sizeBytes: 0, typeGuid: "", uniqueGuid: "",
+    }));
+  } else {
+    partitions = await writeGptImage(host(`dev/${diskName}`), {
+      sizeBytes: (labels.length + 2) * MiB,
+      partitions: labels.map((name, i) => ({
+        name,
+        sizeBytes: MiB,
+        typeGuid: i < 3 ? GPT_TYPE.fat : GPT_TYPE.linux,
+      })),
+    });
+  }
   await mkdir(host(`sys/class/block/${diskName}`), { recursive: true });
   for (const p of partitions) {
     const kname = `${diskName}p${p.number}`;
@@ -119,7 +140,7 @@ export async function buildSlotSysroot(spec: SlotSysrootSpec = {}): Promise<Slot
       host(`sys/class/block/${kname}/uevent`),
       `DEVTYPE=partition\nPARTN=${p.number}\nDEVNAME=${kname}\nPARTNAME=${p.name}\n`,
     );
-    if (spec.partitionNodes !== false) await put(host(`dev/${kname}`), spec.partitionContent?.[p.number] ?? "");
+    if (spec.partitionNodes !== false && !spec.blockDevice) await put(host(`dev/${kname}`), spec.partitionContent?.[p.number] ?? "");
   }
 
   for (const d of spec.dm ?? []) {

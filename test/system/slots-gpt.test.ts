@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { NodePlatform } from "../../core/platform/index.js";
 import { GptSlotResolver } from "../../plugins/slots-gpt/gpt-slot-resolver.js";
 import { CaptureLogger } from "../plugins/slots-gpt/capture-logger.js";
+import { buildSlotSysroot, rpiLayout } from "../helpers/slot-sysroot.js";
+import { makeShells, shellLinks, udevDevices } from "../udev/shell-runner.js";
 
 const isRoot = process.getuid?.() === 0;
 const hasLoop = existsSync("/dev/loop-control");
@@ -110,6 +112,29 @@ describe.skipIf(skipReason !== "")(`slots-gpt on loop devices${skipReason ? ` (s
     expect(layout.other).toEqual({ slot: partition === 2 ? "b" : "a", boot: `/dev/${disk}p${oth}`, system: `/dev/${disk}p${oth + 2}`, bootPartition: oth });
     expect(layout.bootconfig).toBe(`/dev/${disk}p1`);
     expect(layout.persistent).toBe(`/dev/${disk}p6`);
+  });
+
+  it("shell helpers and slots-gpt agree on the real devices (legacy layout, nvme, booted b)", async () => {
+    const a = attached[1] as Attached;
+    const sr = await buildSlotSysroot({ blockDevice: a.loop, labels: rpiLayout("legacy"), bootMode: 6, partition: 3 });
+    const { shells, dispose } = await makeShells();
+    try {
+      const platform = new NodePlatform({ sysroot: sr.root });
+      const layout = await new GptSlotResolver(platform, new CaptureLogger()).resolve();
+      const expected = {
+        "active/boot": layout.active.boot,
+        "active/system": layout.active.system,
+        "other/boot": layout.other.boot,
+        "other/system": layout.other.system,
+        bootconfig: layout.bootconfig,
+        persistent: layout.persistent,
+      };
+      expect(expected["other/system"]).toBe("/dev/nvme0n1p4");
+      for (const shell of shells) expect(await shellLinks(shell, sr, udevDevices(sr, { labels: true }))).toEqual(expected);
+    } finally {
+      await dispose();
+      await sr.cleanup();
+    }
   });
 
   it("damaged-primary-gpt on a loop device: the backup table is used, with a warning", async () => {
