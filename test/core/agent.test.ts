@@ -45,3 +45,22 @@ describe("createAgent", () => {
     }
   });
 });
+
+describe("createTestAgent helper", () => {
+  it("builds an agent with the given plugins in a temp sysroot and cleans up", async () => {
+    const { createTestAgent } = await import("../helpers/test-agent.js");
+    const { definePlugin } = await import("../../core/plugin-host/define-plugin.js");
+    const { existsSync } = await import("node:fs");
+    const t = await createTestAgent({
+      plugins: [definePlugin({ name: "probe-x", version: "1.0.0", agent: "*", provides: [] }, async (_s, ctx) => {
+        ctx.log.info({ event: "probe" }, "set up");
+        return { exports: {} };
+      })],
+    });
+    expect(t.agent.plugins.map((p) => p.name)).toEqual(["probe-x"]);
+    expect(t.log.events("probe")).toHaveLength(1);
+    expect(resolve(t.agent.container, TOKENS.Platform).sysroot).toBe(t.sysroot);
+    await t.cleanup();
+    expect(existsSync(t.sysroot)).toBe(false);
+  });
+});
