@@ -67,6 +67,8 @@ export interface RequestToCheck {
   body: Buffer;
 }
 
+const LOADED = new Map<string, Promise<OpenApiCatalog>>();
+
 /** Loads the documents, resolves relative $refs across files, compiles the request-body schemas with ajv. */
 export class OpenApiCatalog {
   readonly operations: readonly Operation[];
@@ -75,7 +77,18 @@ export class OpenApiCatalog {
     this.operations = operations;
   }
 
-  static async load(dir: string = DEFAULT_OPENAPI_DIR): Promise<OpenApiCatalog> {
+  /** Loads once per directory and process: the catalog is immutable, and every dev server of a test file shares it. */
+  static load(dir: string = DEFAULT_OPENAPI_DIR): Promise<OpenApiCatalog> {
+    let loading = LOADED.get(dir);
+    if (!loading) {
+      loading = OpenApiCatalog.#loadNow(dir);
+      LOADED.set(dir, loading);
+      loading.catch(() => LOADED.delete(dir));
+    }
+    return loading;
+  }
+
+  static async #loadNow(dir: string): Promise<OpenApiCatalog> {
     const files = new Map<string, JsonObject>();
     const loadFile = async (path: string): Promise<JsonObject> => {
       const cached = files.get(path);
