@@ -156,9 +156,10 @@ fi
 
 # --- 4. enable units: the [Install] WantedBy= of each shipped unit, as systemctl enable would link it ---
 if [ "$enable" = yes ]; then
-	for unit in "$root"/usr/lib/systemd/system/ota-agent*.service; do
+	# ota-agent-commit.service is the daemon's alternative for standalone installs: never enabled together with it
+	for name in ota-agent.service ota-agent-machine-id-sync.service; do
+		unit=$root/usr/lib/systemd/system/$name
 		[ -e "$unit" ] || continue
-		name=${unit##*/}
 		sed -n 's/^WantedBy=//p' "$unit" | tr ' ' '\n' | while read -r target; do
 			[ -n "$target" ] || continue
 			mkdir -p "$root/etc/systemd/system/$target.wants"

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the install tree (dist/package/root) and its tarball from packaging/manifest.json, bundling first if needed.
 //
-// Usage: node scripts/package.mjs [--out DIR] [--rebuild-bundle]
+// Usage: node scripts/package.mjs [--out DIR] [--bundle-dir DIR] [--rebuild-bundle]
+// The bundle comes from dist/bundle (npm run bundle), or from --bundle-dir; it is built there when missing or
+// with --rebuild-bundle (tests build into a temporary directory, never leaving a stale dist/bundle behind).
 // Output: DIR/root/ (the files as they land on the device), DIR/install.sh, DIR/ota-agent-<version>.tar.gz
 // (top directory ota-agent-<version>/ holding install.sh and root/). Owners in the tarball are root:root and
 // times are SOURCE_DATE_EPOCH (default 0), so the same sources give the same tarball.
@@ -15,6 +17,9 @@ const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");
 const out = outIndex >= 0 ? args[outIndex + 1] : join(repo, "dist/package");
 if (!out) fail("--out needs a directory");
+const bundleIndex = args.indexOf("--bundle-dir");
+const bundleDir = bundleIndex >= 0 ? args[bundleIndex + 1] : join(repo, "dist/bundle");
+if (!bundleDir) fail("--bundle-dir needs a directory");
 const version = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")).version;
 const manifest = JSON.parse(readFileSync(join(repo, "packaging/manifest.json"), "utf8"));
 
@@ -31,6 +36,12 @@ function run(command, argv, options = {}) {
 /** "*" matches within one path component; everything else is literal. */
 function globToRegExp(glob) {
   return new RegExp(`^${glob.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")}$`);
+}
+
+/** Host path of a repo-relative file; "dist/bundle/..." lives in the bundle directory. */
+function source(file) {
+  if (file === "dist/bundle") return bundleDir;
+  return file.startsWith("dist/bundle/") ? join(bundleDir, file.slice("dist/bundle/".length)) : join(repo, file);
 }
 
 /** Repo-relative files an entry's `from` names. */
@@ -51,16 +62,16 @@ function expand(from) {
   }
   const dir = dirname(from);
   const pattern = globToRegExp(basename(from));
-  if (!existsSync(join(repo, dir))) return [];
-  return readdirSync(join(repo, dir))
-    .filter((name) => pattern.test(name) && statSync(join(repo, dir, name)).isFile())
+  if (!existsSync(source(dir))) return [];
+  return readdirSync(source(dir))
+    .filter((name) => pattern.test(name) && statSync(join(source(dir), name)).isFile())
     .sort()
     .map((name) => join(dir, name));
 }
 
 // 1. The bundle (written by scripts/bundle.mjs); built when missing or when asked.
-if (args.includes("--rebuild-bundle") || !existsSync(join(repo, "dist/bundle/ota-agent.mjs"))) {
-  run(process.execPath, [join(repo, "scripts/bundle.mjs")], { cwd: repo });
+if (args.includes("--rebuild-bundle") || !existsSync(join(bundleDir, "ota-agent.mjs"))) {
+  run(process.execPath, [join(repo, "scripts/bundle.mjs"), "--outdir", bundleDir], { cwd: repo });
 }
 
 // 2. The tree.
@@ -84,10 +95,10 @@ for (const entry of manifest.entries) {
     placed.set(dest, file);
     const target = join(root, dest);
     mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-    copyFileSync(join(repo, file), target);
-    const mode = entry.mode === "keep" ? statSync(join(repo, file)).mode & 0o777 : parseInt(entry.mode, 8);
+    copyFileSync(source(file), target);
+    const mode = entry.mode === "keep" ? statSync(source(file)).mode & 0o777 : parseInt(entry.mode, 8);
     // a directory copy keeps executables executable (dracut's module-setup.sh) and plain files plain
-    const srcExec = (statSync(join(repo, file)).mode & 0o111) !== 0;
+    const srcExec = (statSync(source(file)).mode & 0o111) !== 0;
     chmodSync(target, entry.from.endsWith("/") && !srcExec ? mode & 0o666 : mode);
   }
 }

@@ -61,7 +61,7 @@ function isExecutable(path: string): boolean {
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "ota-package-"));
   out = join(work, "pkg");
-  const r = sh(process.execPath, [join(REPO, "scripts/package.mjs"), "--out", out]);
+  const r = sh(process.execPath, [join(REPO, "scripts/package.mjs"), "--out", out, "--bundle-dir", join(work, "bundle"), "--rebuild-bundle"]);
   expect(r.stderr).not.toContain("package: ");
   expect(r.code).toBe(0);
 }, 120_000);
@@ -169,6 +169,11 @@ describe("installed into a Bookworm-like image (systemd 252)", () => {
 
   it("the default config in the tree is valid too", () => {
     AgentConfigSchema.parse(JSON.parse(readFileSync(join(out, "root/etc/ota-agent/config.json"), "utf8")));
+  });
+
+  it("enables the daemon and the machine-id sync, never the standalone commit unit", () => {
+    expect(existsSync(join(root, "etc/systemd/system/multi-user.target.wants/ota-agent-commit.service"))).toBe(false);
+    expect(existsSync(join(root, "usr/lib/systemd/system/ota-agent-commit.service"))).toBe(true);
   });
 
   it("enables the units as systemctl would", () => {

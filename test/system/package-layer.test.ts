@@ -58,7 +58,11 @@ function rootfs(name: string): string {
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "ota-layer-"));
-  const r = spawnSync(process.execPath, [join(REPO, "scripts/package.mjs"), "--out", join(work, "pkg")], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [join(REPO, "scripts/package.mjs"), "--out", join(work, "pkg"), "--bundle-dir", join(work, "bundle"), "--rebuild-bundle"],
+    { encoding: "utf8" },
+  );
   expect(r.status).toBe(0);
   tarball = join(work, "pkg", readdirSync(join(work, "pkg")).find((n) => n.endsWith(".tar.gz"))!);
 }, 120_000);
