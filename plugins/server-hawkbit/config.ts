@@ -14,6 +14,8 @@ export const HawkbitConfigSchema = z
     gatewayToken: z.string().min(1).optional(),
     /** Which artifact of a deployment is ours (regular expression over the file name). */
     artifactPattern: z.string().min(1).default("\\.mender$|^update\\.tar\\.zst$"),
+    /** Confirm actions that wait for the device's consent (`confirmationBase`); off = they wait for someone else. */
+    autoConfirm: z.boolean().default(true),
     /** Send the token on artifact downloads from the server itself (never to other hosts, e.g. a CDN). */
     sendDownloadAuthentication: z.boolean().default(true),
     /** Poll interval until the server names one (`config.polling.sleep`), seconds. */

@@ -63,6 +63,7 @@ interface Links {
   deploymentBase?: string;
   cancelAction?: string;
   configData?: string;
+  confirmationBase?: string;
 }
 
 /**
@@ -145,8 +146,17 @@ export class HawkbitClient implements DeploymentServer {
       await this.#acknowledgeCancel(links.cancelAction, signal);
       return nothing();
     }
-    if (!links.deploymentBase) return nothing();
-    const deployment = await this.#fetchDeployment(links.deploymentBase, signal);
+    let deploymentHref = links.deploymentBase;
+    if (!deploymentHref && links.confirmationBase && /\/confirmationBase\/\d+/.test(links.confirmationBase)) {
+      if (!this.#config.autoConfirm) {
+        this.#log.info({ event: "server.deployment.awaiting-confirmation" }, "an action waits for confirmation on the server (autoConfirm is off)");
+        return nothing();
+      }
+      await this.#confirm(links.confirmationBase, signal);
+      deploymentHref = (await this.#pollBase(signal)).deploymentBase;
+    }
+    if (!deploymentHref) return nothing();
+    const deployment = await this.#fetchDeployment(deploymentHref, signal);
     if (deployment.artifactName === installed.artifactName && deployment.policy.update !== "skip") {
       await this.#postFeedback(deployment.id, this.#feedbackBody("already-installed", ["already installed"]), signal);
       this.#log.info({ event: "server.deployment.already-installed", deploymentId: deployment.id }, "deployment is already installed");
@@ -294,6 +304,21 @@ export class HawkbitClient implements DeploymentServer {
     return String(stopId);
   }
 
+  /** Confirms an action that waits for the device's consent (hawkBit user consent flow). */
+  async #confirm(href: string, signal?: AbortSignal): Promise<void> {
+    const reply = await this.#request("GET confirmationBase", "GET", href, undefined, signal);
+    if (reply.status !== 200) throw statusError(reply, "GET confirmationBase", this.#platform.clock.now());
+    const raw = parseJsonReply(reply, "GET confirmationBase") as { id?: unknown };
+    const id = typeof raw?.id === "string" || typeof raw?.id === "number" ? String(raw.id) : undefined;
+    if (id === undefined || !/^\d+$/.test(id)) {
+      throw new OtaError("OTA_ERR_SERVER_BAD_REPLY", "GET confirmationBase: reply lacks the action id", { details: { endpoint: "GET confirmationBase" } });
+    }
+    const body = { confirmation: "confirmed", details: ["confirmed by ota-agent (autoConfirm)"] };
+    const ack = await this.#request("POST confirmation feedback", "POST", `${this.#prefix}/confirmationBase/${id}/feedback`, body, signal);
+    if (ack.status !== 200 && ack.status !== 204) throw statusError(ack, "POST confirmation feedback", this.#platform.clock.now());
+    this.#log.info({ event: "server.deployment.confirmed", deploymentId: id }, "confirmed the action on the server");
+  }
+
   async #pollBase(signal?: AbortSignal): Promise<Links> {
     const reply = await this.#request("GET controller base", "GET", this.#prefix, undefined, signal);
     if (reply.status !== 200) throw statusError(reply, "GET controller base", this.#platform.clock.now());
@@ -305,7 +330,7 @@ export class HawkbitClient implements DeploymentServer {
     const sleep = parsePollSleep(raw.config?.polling?.sleep);
     if (sleep !== undefined) this.#sleepMs = sleep;
     const links: Links = {};
-    for (const name of ["deploymentBase", "cancelAction", "configData"] as const) {
+    for (const name of ["deploymentBase", "cancelAction", "configData", "confirmationBase"] as const) {
       const href = raw._links?.[name]?.href;
       if (typeof href === "string" && /^https?:\/\//.test(href)) links[name] = href;
     }

@@ -169,6 +169,22 @@ describe("server-hawkbit polling and deployments", () => {
     expect(f.server.hawkbit.feedbackSummary(id)).toEqual(["closed/success"]);
   });
 
+  it("confirmation-required: the action is confirmed and then offered in the same poll", async () => {
+    const f = await setup();
+    const id = f.server.hawkbit.createAction({ controllerId: "pi-0001", artifacts: [{ filename: "a.mender", data: ARTIFACT }], confirmationRequired: true });
+    const d = (await f.client.nextDeployment(INSTALLED)) as Deployment;
+    expect(d.id).toBe(String(id));
+    expect(f.server.hawkbit.actions.get(id)?.confirmations.map((c) => c.confirmation)).toEqual(["confirmed"]);
+  });
+
+  it("confirmation-off: with autoConfirm false the action keeps waiting and nothing is offered", async () => {
+    const f = await setup({ config: { autoConfirm: false } });
+    const id = f.server.hawkbit.createAction({ controllerId: "pi-0001", artifacts: [{ filename: "a.mender", data: ARTIFACT }], confirmationRequired: true });
+    await expect(f.client.nextDeployment(INSTALLED)).resolves.toMatchObject({ kind: "nothing" });
+    expect(f.server.hawkbit.actions.get(id)?.state).toBe("waiting");
+    expect(f.log.events).toContain("server.deployment.awaiting-confirmation");
+  });
+
   it("base-garbage: a non-JSON poll reply is BAD_REPLY naming the endpoint", async () => {
     const f = await setup();
     f.server.fault({ endpoint: "hawkbit.base", kind: "garbage" });

@@ -29,6 +29,8 @@ export type FaultEndpoint =
   | "hawkbit.cancelAction"
   | "hawkbit.cancelFeedback"
   | "hawkbit.configData"
+  | "hawkbit.confirmationBase"
+  | "hawkbit.confirmationFeedback"
   | "hawkbit.download";
 
 /** What the server saw, for assertions (never the Authorization value itself, only whether it was there). */

@@ -40,7 +40,9 @@ export interface HawkbitAction {
   download: "skip" | "attempt" | "forced";
   update: "skip" | "attempt" | "forced";
   maintenanceWindow?: "available" | "unavailable";
-  state: "open" | "canceling" | "canceled" | "closed";
+  /** "waiting" = needs the device's confirmation first (user consent flow). */
+  state: "waiting" | "open" | "canceling" | "canceled" | "closed";
+  confirmations: { confirmation: string; details?: string[] }[];
   feedback: DdiFeedback[];
   cancelFeedback: DdiFeedback[];
 }
@@ -53,6 +55,8 @@ const ENDPOINTS: Record<string, string> = {
   "POST /{tenant}/controller/v1/{controllerId}/cancelAction/{actionId}/feedback": "hawkbit.cancelFeedback",
   "PUT /{tenant}/controller/v1/{controllerId}/configData": "hawkbit.configData",
   "GET /{tenant}/controller/v1/{controllerId}/softwaremodules/{softwareModuleId}/artifacts/{fileName}": "hawkbit.download",
+  "GET /{tenant}/controller/v1/{controllerId}/confirmationBase/{actionId}": "hawkbit.confirmationBase",
+  "POST /{tenant}/controller/v1/{controllerId}/confirmationBase/{actionId}/feedback": "hawkbit.confirmationFeedback",
 };
 
 export class HawkbitBackend {
@@ -88,6 +92,7 @@ export class HawkbitBackend {
     update?: HawkbitAction["update"];
     maintenanceWindow?: HawkbitAction["maintenanceWindow"];
     metadata?: { key: string; value: string }[];
+    confirmationRequired?: boolean;
   }): number {
     const id = this.#nextId++;
     const smId = 100 + id;
@@ -99,7 +104,8 @@ export class HawkbitBackend {
       download: spec.download ?? "forced",
       update: spec.update ?? "forced",
       ...(spec.maintenanceWindow ? { maintenanceWindow: spec.maintenanceWindow } : {}),
-      state: "open",
+      state: spec.confirmationRequired ? "waiting" : "open",
+      confirmations: [],
       feedback: [],
       cancelFeedback: [],
     });
@@ -160,6 +166,18 @@ export class HawkbitBackend {
         if (fb.status.execution === "rejected") ownAction.state = "open";
         return { status: 200 };
       }
+      case "GET /{tenant}/controller/v1/{controllerId}/confirmationBase/{actionId}": {
+        if (!ownAction || ownAction.state !== "waiting") return { status: 404, body: { message: "no action awaiting confirmation" } };
+        const base = this.#deploymentBase(ownAction) as { id: string; deployment: unknown };
+        return { status: 200, body: { id: base.id, confirmation: base.deployment } };
+      }
+      case "POST /{tenant}/controller/v1/{controllerId}/confirmationBase/{actionId}/feedback": {
+        if (!ownAction || ownAction.state !== "waiting") return { status: 410, body: { message: "action not awaiting confirmation" } };
+        const body = ctx.json as { confirmation: string; details?: string[] };
+        ownAction.confirmations.push(body);
+        if (body.confirmation === "confirmed") ownAction.state = "open";
+        return { status: 200 };
+      }
       case "PUT /{tenant}/controller/v1/{controllerId}/configData": {
         const body = ctx.json as { mode?: string; data: Record<string, string> };
         target.configDataCalls.push(body);
@@ -210,6 +228,8 @@ export class HawkbitBackend {
     const mine = [...this.actions.values()].filter((a) => a.controllerId === target.controllerId);
     const canceling = mine.find((a) => a.state === "canceling");
     const open = mine.find((a) => a.state === "open");
+    const waiting = mine.find((a) => a.state === "waiting");
+    if (waiting && !open && !canceling) links["confirmationBase"] = { href: `${prefix}/confirmationBase/${waiting.id}?c=${hashCode(String(waiting.id))}` };
     if (canceling) links["cancelAction"] = { href: `${prefix}/cancelAction/${canceling.id}` };
     else if (open) links["deploymentBase"] = { href: `${prefix}/deploymentBase/${open.id}?c=${hashCode(`${open.id}:${open.update}:${open.maintenanceWindow ?? ""}`)}` };
     if (target.configDataRequested) links["configData"] = { href: `${prefix}/configData` };
