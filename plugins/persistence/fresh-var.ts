@@ -82,9 +82,13 @@ export class FreshVar {
       throw asOtaError(err, "OTA_ERR_PERSIST_VAR_REFRESH", `fresh /var (${this.options.policy}) for ${target}`);
     }
     this.platform.checkpoint("persistence:fresh-var:built");
-    await fs.rm(next, { recursive: true, force: true });
-    await fs.rename(build, next);
-    await fs.fsyncDir(slotDir);
+    try {
+      await fs.rm(next, { recursive: true, force: true });
+      await fs.rename(build, next);
+      await fs.fsyncDir(slotDir);
+    } catch (err) {
+      throw asOtaError(err, "OTA_ERR_PERSIST_VAR_REFRESH", `fresh /var (${this.options.policy}) for ${target}: publish ${next}`);
+    }
     this.platform.checkpoint("persistence:fresh-var:ready");
     this.log.info(
       { event: "persistence.fresh-var.prepared", slot: target, policy: this.options.policy },
