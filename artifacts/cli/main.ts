@@ -234,7 +234,7 @@ async function openFile(path: string, keys: KeyInput[]) {
   } catch (err) {
     throw new ArtifactError("OTA_ERR_ARTIFACT_IO", `${path}: cannot open (${(err as Error).message})`, { cause: err });
   }
-  return openArtifact(createReadStream(path, { highWaterMark: 1024 * 1024 }), { verifyKeys: keys });
+  return openArtifact(createReadStream(path, { highWaterMark: 256 * 1024 }), { verifyKeys: keys });
 }
 
 async function cmdRead(p: Parsed, validateOnly: boolean): Promise<number> {

@@ -37,15 +37,18 @@ export class MemberBody {
   private async pull(): Promise<void> {
     try {
       const chunk = await this.tar.readBody(this.hooks.chunkSize ?? 256 * 1024);
-      if (this.stopped) return;
       if (chunk === null) {
         this.finished = true;
+        // Stopped meanwhile: the owner runs the end-of-body check itself after settle().
+        if (this.stopped) return;
         const err = this.hooks.onEnd?.();
         if (err !== undefined) this.stream.destroy(err);
         else this.stream.push(null);
         return;
       }
+      // Observed even when the consumer stopped meanwhile: these bytes left the tar and must count in the hash.
       this.hooks.onData?.(chunk);
+      if (this.stopped) return;
       // No copy: upstream chunks (fs, zlib, child stdout) are fresh buffers that are never overwritten.
       this.stream.push(chunk);
     } catch (err) {

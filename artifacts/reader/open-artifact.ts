@@ -393,7 +393,9 @@ class ArtifactStream implements OpenedArtifact {
         this.seen.add(path);
         const hash = createHash("sha256");
         let verdict: Error | undefined;
+        let checked = false;
         const verify = (): Error | undefined => {
+          checked = true;
           const actual = hash.digest("hex");
           if (actual === entry.sha256) {
             out.push({ name: fh.name, size: fh.size, sha256: actual });
@@ -410,11 +412,9 @@ class ArtifactStream implements OpenedArtifact {
         if (!body.complete) {
           body.stream.destroy();
           await inner.skipBody((c) => hash.update(c));
-          const err = verify();
-          if (err !== undefined) throw err;
-        } else if (verdict !== undefined) {
-          throw verdict;
         }
+        if (!checked) verify();
+        if (verdict !== undefined) throw verdict;
       }
     } finally {
       await outerBody.settle();
