@@ -1,6 +1,6 @@
 // UpdateModule that runs one Update Module v3 executable: states, queries, the stream-next FIFO protocol, timeouts.
 import { constants as fsc } from "node:fs";
-import { open as openHost, type FileHandle as HostHandle } from "node:fs/promises";
+import { open as openHost, readdir, type FileHandle as HostHandle } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { createWriteStream } from "node:fs";
 import type { Platform, RunResult } from "../../core/capabilities/platform.js";
@@ -19,6 +19,15 @@ const ALLOWED: Record<Query, readonly string[]> = {
   NeedsArtifactReboot: ["Yes", "No", "Automatic"],
   SupportsRollback: ["Yes", "No"],
 };
+
+/** Opens each FIFO of the tree read-write (never blocks on Linux) and closes it: blocked openers get EOF. */
+async function unblockFifos(hostTree: string): Promise<void> {
+  const names = ["stream-next", ...(await readdir(`${hostTree}/streams`).catch(() => [] as string[])).map((n) => `streams/${n}`)];
+  for (const name of names) {
+    const handle = await openHost(`${hostTree}/${name}`, fsc.O_RDWR | fsc.O_NONBLOCK).catch(() => undefined);
+    await handle?.close();
+  }
+}
 
 function tail(text: string): string[] {
   return text.split("\n").filter((l) => l.length > 0).slice(-STDERR_TAIL);
@@ -39,9 +48,9 @@ export class ExternalModule implements UpdateModule {
   ) {}
 
   private async call(ctx: ModuleContext, state: string, query = false): Promise<RunResult> {
-    const tree = this.platform.path(treeDir(ctx));
-    const result = await this.platform.run(this.platform.path(this.executable), [state, tree], {
-      cwd: tree,
+    // cwd is a device path (Platform maps it); the module's argument is the host path it can open
+    const result = await this.platform.run(this.platform.path(this.executable), [state, this.platform.path(treeDir(ctx))], {
+      cwd: treeDir(ctx),
       timeoutMs: this.timeoutMs,
       signal: ctx.signal,
     });
@@ -104,7 +113,7 @@ export class ExternalModule implements UpdateModule {
     const stop = new AbortController();
     const run = this.platform
       .run(this.platform.path(this.executable), [state, hostTree], {
-        cwd: hostTree,
+        cwd: tree,
         timeoutMs: this.timeoutMs,
         signal: AbortSignal.any([ctx.signal, stop.signal]),
       })
@@ -167,8 +176,9 @@ export class ExternalModule implements UpdateModule {
           } else {
             opened = true;
             await next.write(withSizes ? `streams/${file.name} ${file.size}\n` : `streams/${file.name}\n`);
-            const data = await openWriter(streamPath);
+            // the FIFO exists before the line is sent; the module opens it only after reading stream-next to EOF
             await next.close();
+            const data = await openWriter(streamPath);
             if (!data) {
               file.stream.destroy();
               await this.failedDownload(ctx, state, run, opened);
@@ -215,7 +225,17 @@ export class ExternalModule implements UpdateModule {
       // never leave the module running on our failure (bad data, checksum): the run's own signal is the deployment's
       if (!moduleGone()) {
         stop.abort();
-        await run.catch(() => undefined);
+        // a child of the module (`cat stream-next`) blocked opening a FIFO would outlive the kill and hold its
+        // output pipes open: give every FIFO a writer that closes at once, so such readers see EOF and exit
+        const settled = run.then(
+          () => true,
+          () => true,
+        );
+        // repeated: a reader may reach its open() only after the previous round
+        for (let i = 0; i < 100; i++) {
+          await unblockFifos(hostTree);
+          if (await Promise.race([settled, new Promise<false>((r) => setTimeout(() => r(false), 50))])) break;
+        }
       }
       throw err;
     } finally {
