@@ -119,6 +119,62 @@ export const AgentConfigSchema = z.strictObject({
     .prefault({}),
 
   // --- scheduling and daemon (issue 7) ---
+  /** When the daemon polls, and when it may install (core/scheduler). */
+  schedule: z
+    .strictObject({
+      /** Overrides the server's update poll interval, s (else Mender's UpdatePollIntervalSeconds / hawkBit's sleep). */
+      updatePollIntervalSeconds: z.number().int().positive().optional(),
+      /** Overrides the server's inventory interval, s (else Mender's InventoryPollIntervalSeconds). */
+      inventoryPollIntervalSeconds: z.number().int().positive().optional(),
+      /** Each regular poll delay is stretched by a random 0..N percent, so a fleet powered on together spreads out. */
+      jitterPercent: z.number().min(0).max(50).default(10),
+      /**
+       * Windows in which installing may start (with installPolicy "in-window"): a cron pattern for each opening
+       * (croner syntax, 5 or 6 fields), how long it stays open, and the IANA time zone it is read in (default UTC).
+       */
+      maintenanceWindows: z
+        .array(
+          z.strictObject({
+            cron: z.string().min(9),
+            durationMinutes: z.number().positive().max(7 * 24 * 60),
+            timeZone: z.string().min(1).optional(),
+          }),
+        )
+        .default([]),
+      /** "immediately": install as soon as downloaded; "in-window": download any time, install in a window. */
+      installPolicy: z.enum(["immediately", "in-window"]).default("immediately"),
+      /**
+       * A device without a fleet server updates itself: it checks `uri` (a .mender file path or http(s) URL) and
+       * installs it when its artifact name differs from the installed one.
+       */
+      selfUpdate: z
+        .strictObject({
+          /** The artifact: a device path, file:// or http(s):// URL (the same artifact name = nothing to do). */
+          uri: z.string().min(1),
+          /** Check at these times (croner pattern) instead of every `intervalSeconds`. */
+          cron: z.string().min(9).optional(),
+          /** Time zone of `cron` (IANA name, default UTC). */
+          timeZone: z.string().min(1).optional(),
+          /** Check interval without `cron`, s. */
+          intervalSeconds: z.number().int().positive().default(3600),
+          /**
+           * A small file holding the artifact's SHA-256 (`sha256sum` output or the bare hex): fetched first, and
+           * the artifact is only opened when it changed; the download is then checked against it.
+           */
+          checkSha256Uri: z.string().min(1).optional(),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /** `ota-agent daemon`: the control socket and stopping. */
+  daemon: z
+    .strictObject({
+      /** Unix socket for check-update / send-inventory / status (mode 0600, root only). Device path. */
+      controlSocket: z.string().min(1).default("/run/ota-agent/control.sock"),
+      /** After SIGTERM, the running step (a download, a module call) gets this long to stop before exit, ms. */
+      stopTimeoutMs: z.number().int().positive().default(30_000),
+    })
+    .prefault({}),
 });
 
 export type AgentConfig = z.output<typeof AgentConfigSchema>;

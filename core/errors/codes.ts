@@ -122,6 +122,11 @@ export const ERROR_CODES = {
   OTA_ERR_SERVER_KEY: "the device key pair could not be read, created or used for signing",
   OTA_ERR_SERVER_IDENTITY: "the device identity could not be determined",
   OTA_ERR_SERVER_NO_ARTIFACT: "a server deployment holds no artifact this agent can install",
+  OTA_ERR_SCHEDULE_INVALID: "a maintenance window or self-update schedule (cron, time zone, duration) is invalid",
+  OTA_ERR_SCHEDULE_SOURCE: "the self-update source (artifact URI or checksum file) could not be read",
+  OTA_ERR_DAEMON_NOTHING_TO_POLL: "the daemon has neither a fleet server plugin nor a self-update source",
+  OTA_ERR_DAEMON_CONTROL: "the daemon's control socket could not be created, reached or used",
+  OTA_ERR_DAEMON_CONTROL_PROTOCOL: "a control socket message was too large, not JSON, or not a known request",
 
   // --- device integration (issue 8) ---
   OTA_ERR_PERSIST_UNIT_NAME: "a path cannot be turned into a systemd unit name (a \"..\" component, or too long)",
