@@ -284,7 +284,7 @@ async function cmdRead(p: Parsed, validateOnly: boolean): Promise<number> {
     lines.push(prov.length === 0 ? "    Provides: Nothing" : "    Provides:", ...prov.map(([k, v]) => `\t${k}: ${v}`));
     const dep = Object.entries(pl.depends);
     lines.push(dep.length === 0 ? "    Depends: Nothing" : "    Depends:", ...dep.map(([k, v]) => `\t${k}: ${Array.isArray(v) ? JSON.stringify(v) : v}`));
-    if (pl.clearsProvides !== undefined) lines.push(`    Clears Provides: ${JSON.stringify(pl.clearsProvides)}`);
+    if (pl.clearsProvides !== undefined) lines.push(`    Clears Provides: [${pl.clearsProvides.map((c) => JSON.stringify(c)).join(", ")}]`);
     lines.push(pl.metaData === null ? "    Metadata: Nothing" : `    Metadata:\n${JSON.stringify(pl.metaData, null, 2).replace(/^/gm, "\t")}`);
     const files = summary.payloads[i]?.files ?? [];
     lines.push(files.length === 0 ? "    Files: None" : "    Files:");
