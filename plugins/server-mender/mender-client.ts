@@ -95,6 +95,14 @@ export class MenderClient implements DeploymentServer {
     return this.#jwt !== undefined;
   }
 
+  /**
+   * True once an inventory was accepted since the last authentication. The scheduler uses it for Mender's rule that a
+   * device which never sent inventory sends it right after its first successful (204) poll.
+   */
+  get inventorySent(): boolean {
+    return this.#lastInventoryHash !== undefined;
+  }
+
   async authenticate(signal?: AbortSignal): Promise<void> {
     if (this.#jwt !== undefined) return;
     await this.#authenticateNow(signal);

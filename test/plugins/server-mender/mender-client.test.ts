@@ -306,7 +306,9 @@ describe("server-mender inventory", () => {
 
   it("inventory-unchanged-skipped: the same payload is not sent twice until re-authentication", async () => {
     const f = await acceptedFixture();
+    expect(f.client.inventorySent).toBe(false);
     await f.client.sendInventory({ a: "1" });
+    expect(f.client.inventorySent).toBe(true);
     await f.client.sendInventory({ a: "1" });
     expect(f.server.mender.device?.inventoryCalls).toHaveLength(1);
     await f.client.sendInventory({ a: "2" });
