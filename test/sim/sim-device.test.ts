@@ -46,6 +46,13 @@ describe("sim device: factory state", () => {
     expect(JSON.parse(await readFile(d.configFile, "utf8"))).toMatchObject({ sysroot: d.sysroot, dataDir: d.dataDir });
   });
 
+  it("boot-mode 6 puts the layout on /dev/nvme0n1", async () => {
+    const d = await device({ bootMode: 6 });
+    expect(await dtU32(d, "boot-mode")).toBe(6);
+    expect(await d.platform().fs.realpath("/dev/disk/by-slot/active/system")).toBe("/dev/nvme0n1p4");
+    expect(d.partitionDevice(3)).toBe("/dev/nvme0n1p3");
+  });
+
   it("writes a GPT with the rpi-image-gen partition names (legacy layout names p1 config)", async () => {
     const d = await device({ layout: "legacy", boot: false });
     const { stdout } = await execFileAsync("sgdisk", ["-p", d.path("/dev/mmcblk0")]);

@@ -44,7 +44,7 @@ export interface SimDeviceOptions {
   autoboot?: string;
   /** `chosen/bootloader/capabilities`; null = the property is absent. Default 0x0c (TRYBOOT_A_B | TRYBOOT). */
   capabilities?: number | null;
-  /** `chosen/bootloader/boot-mode`. Default 1 (SD/eMMC). */
+  /** `chosen/bootloader/boot-mode`. Default 1 (SD/eMMC, disk mmcblk0); 6 = NVMe (disk nvme0n1). */
   bootMode?: number;
   /** A hung OS is reset by the watchdog (the shipped RuntimeWatchdogSec). Default true. */
   watchdog?: boolean;
@@ -120,6 +120,8 @@ export class SimDevice {
   readonly binDir: string;
   readonly deviceType: string;
   readonly bootconfigMode: "mounted" | "raw";
+  /** Device path of the boot disk: "/dev/mmcblk0", or "/dev/nvme0n1" with bootMode 6. */
+  readonly disk: string;
   /** Every checkpoint name reached, in order (bounded to the last 100 000). */
   readonly checkpointsSeen: string[] = [];
   /** Every durable step since the last armCut, in order ("write /dev/mmcblk0p5", "rename ..."). */
@@ -144,6 +146,7 @@ export class SimDevice {
     this.configFile = join(this.sysroot, "etc/ota-agent/config.json");
     this.deviceType = options.deviceType ?? "raspberrypi5";
     this.bootconfigMode = options.bootconfig ?? "mounted";
+    this.disk = options.bootMode === 6 ? "/dev/nvme0n1" : "/dev/mmcblk0";
     this.journal = new WriteJournal(join(dir, ".journal"));
     this.extraConfig = options.config ?? {};
     this.session.end(new SimHalt("the device has not been powered on"));
@@ -265,7 +268,12 @@ export class SimDevice {
 
   /** Host path of partition N's file ("<sysroot>/dev/mmcblk0pN"). */
   partitionFile(n: number): string {
-    return join(this.sysroot, `dev/mmcblk0p${n}`);
+    return join(this.sysroot, this.partitionDevice(n));
+  }
+
+  /** Device path of partition N ("/dev/mmcblk0p2"; "/dev/nvme0n1p2" with bootMode 6). */
+  partitionDevice(n: number): string {
+    return `${this.disk}p${n}`;
   }
 
   /** The autoboot.txt the firmware would read now, parsed with the firmware model's rules. */
@@ -442,7 +450,7 @@ export class SimDevice {
       { name: "persistent", sizeBytes: sizes.persistent, typeGuid: GPT_TYPE.linux },
     ];
     const total = partitions.reduce((n, p) => n + p.sizeBytes, 0) + 8 * MiB;
-    await writeGptImage(join(s, "dev/mmcblk0"), { sizeBytes: total, partitions });
+    await writeGptImage(join(s, this.disk), { sizeBytes: total, partitions });
     for (let i = 0; i < partitions.length; i++) {
       const fh = await open(this.partitionFile(i + 1), "w");
       await fh.truncate(partitions[i]?.sizeBytes ?? 0);
@@ -490,11 +498,11 @@ export class SimDevice {
       const other = active === "a" ? "b" : "a";
       for (const [role, slot] of [["active", active], ["other", other]] as const) {
         await mkdir(join(bySlot, role), { recursive: true });
-        await symlink(`/dev/mmcblk0p${SLOT_PARTITIONS[slot].boot}`, join(bySlot, role, "boot"));
-        await symlink(`/dev/mmcblk0p${SLOT_PARTITIONS[slot].system}`, join(bySlot, role, "system"));
+        await symlink(this.partitionDevice(SLOT_PARTITIONS[slot].boot), join(bySlot, role, "boot"));
+        await symlink(this.partitionDevice(SLOT_PARTITIONS[slot].system), join(bySlot, role, "system"));
       }
-      await symlink("/dev/mmcblk0p1", join(bySlot, "bootconfig"));
-      await symlink("/dev/mmcblk0p6", join(bySlot, "persistent"));
+      await symlink(this.partitionDevice(1), join(bySlot, "bootconfig"));
+      await symlink(this.partitionDevice(6), join(bySlot, "persistent"));
     }
 
     if (marker) {

@@ -55,7 +55,7 @@ export class SimFs implements FileSystem {
     this.gate.assertAlive();
     const host = await this.resolve(path);
     if (flags === "r" || flags === "r+") {
-      return new SimFileHandle(await nodeFs.open(host, flags), host, flags, this.gate);
+      return new SimFileHandle(await nodeFs.open(host, flags), host, path, flags, this.gate);
     }
     const exists = (await nodeFs.lstat(host).catch(() => undefined)) !== undefined;
     if (flags === "wx" && exists) throw fsError("EEXIST", `file exists: ${path}`);
@@ -63,9 +63,9 @@ export class SimFs implements FileSystem {
       await this.gate.beforeWrite(`create ${path}`);
       const fh = await nodeFs.open(host, flags === "a" ? "a" : "wx", mode);
       this.gate.journal.created(host);
-      return new SimFileHandle(fh, host, flags, this.gate);
+      return new SimFileHandle(fh, host, path, flags, this.gate);
     }
-    if (flags === "a") return new SimFileHandle(await nodeFs.open(host, "a"), host, flags, this.gate);
+    if (flags === "a") return new SimFileHandle(await nodeFs.open(host, "a"), host, path, flags, this.gate);
     // "w" on an existing file: truncation is a write too.
     const fh = await nodeFs.open(host, "r+");
     try {
@@ -77,7 +77,7 @@ export class SimFs implements FileSystem {
       await fh.close();
       throw err;
     }
-    return new SimFileHandle(fh, host, flags, this.gate);
+    return new SimFileHandle(fh, host, path, flags, this.gate);
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -245,6 +245,8 @@ class SimFileHandle implements FileHandle {
   constructor(
     private readonly fh: nodeFs.FileHandle,
     private readonly host: string,
+    /** The device path it was opened by, for the write log. */
+    private readonly label: string,
     private readonly flags: OpenFlags,
     private readonly gate: SimStorageGate,
   ) {}
@@ -256,8 +258,8 @@ class SimFileHandle implements FileHandle {
 
   async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     this.gate.assertAlive();
-    if (this.flags === "r") throw fsError("EBADF", `opened read-only: ${this.host}`);
-    await this.gate.beforeWrite(`write ${this.host}`);
+    if (this.flags === "r") throw fsError("EBADF", `opened read-only: ${this.label}`);
+    await this.gate.beforeWrite(`write ${this.label}`);
     const st = await this.fh.stat();
     const at = this.flags === "a" ? st.size : position;
     await this.gate.journal.beforeWrite(this.fh, this.host, inodeKey(st), at, length);
@@ -266,7 +268,7 @@ class SimFileHandle implements FileHandle {
 
   async sync(): Promise<void> {
     this.gate.assertAlive();
-    await this.gate.beforeWrite(`sync ${this.host}`);
+    await this.gate.beforeWrite(`sync ${this.label}`);
     await this.fh.sync();
     this.gate.journal.synced(inodeKey(await this.fh.stat()));
   }
