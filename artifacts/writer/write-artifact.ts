@@ -225,16 +225,19 @@ export async function writeArtifact(options: WriteOptions, output: Writable): Pr
     for (const s of options.scripts ?? []) {
       let content = s.content;
       let mode = s.mode ?? 0o755;
+      let mtime = Math.floor(Date.now() / 1000);
       if (content === undefined) {
         if (s.path === undefined) throw invalid(`state script ${s.name} needs a path or content`);
         try {
           content = await readFile(s.path);
-          mode = s.mode ?? (await stat(s.path)).mode & 0o7777;
+          const st = await stat(s.path);
+          mode = s.mode ?? st.mode & 0o7777;
+          mtime = Math.floor(st.mtimeMs / 1000);
         } catch (err) {
           throw new ArtifactError("OTA_ERR_ARTIFACT_IO", `${s.path}: cannot read state script (${(err as Error).message})`, { cause: err });
         }
       }
-      parts.push(memberBytes(`scripts/${s.name}`, content, { mode, mtime: Math.floor(Date.now() / 1000) }));
+      parts.push(memberBytes(`scripts/${s.name}`, content, { mode, mtime }));
     }
     parts.push(memberBytes("headers/0000/type-info", Buffer.from(goJson(typeInfo))));
     if (payloadType !== null) {
