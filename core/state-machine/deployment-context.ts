@@ -1,6 +1,6 @@
 // One deployment's working set for the states: the record, its durable saves, the log, modules and reports.
 import type { Bootloader } from "../capabilities/bootloader.js";
-import type { DeploymentServer, DeploymentStatus, StatusReport } from "../capabilities/deployment-server.js";
+import type { Deployment, DeploymentServer, DeploymentStatus, StatusReport } from "../capabilities/deployment-server.js";
 import type { Platform } from "../capabilities/platform.js";
 import type { StateStore } from "../capabilities/state-store.js";
 import type { ModuleContext, UpdateModule } from "../capabilities/update-module.js";
@@ -48,9 +48,23 @@ export interface DeploymentServices {
   statusBackoffMs: number;
 }
 
+/** A hold before ArtifactInstall (maintenance window, hawkBit "update: skip"): why, and a wait for its end. */
+export interface InstallPause {
+  /** Shown to the server as the substate of `pause_before_installing` and in the deployment log. */
+  reason: string;
+  /** Resolves when installing may start; rejects with the signal's reason when the run is stopped. */
+  wait(signal: AbortSignal): Promise<void>;
+}
+
 export interface RunOptions {
   server?: DeploymentServer;
   signal: AbortSignal;
+  /**
+   * Asked once the download is complete and its record saved (state Download), before ArtifactInstall: undefined =
+   * install now, else the state reports `pause_before_installing` and waits. A restart while waiting resumes as a
+   * restart during Download does (the deployment fails cleanly and is reported), since nothing is armed yet.
+   */
+  beforeInstall?: (deployment: Deployment) => Promise<InstallPause | undefined>;
   onProgress?: (progress: InstallProgress) => void;
   /** Observes every state entered (tests, the demo's narration, the CLI's progress). */
   onState?: (state: StateName) => void;
@@ -115,6 +129,9 @@ export class DeploymentContext {
   fail(state: StateName, err: unknown): OtaError {
     // A reboot or power cut is not a failure of the step: it must end this run (see halt.ts).
     rethrowIfHalt(err);
+    // Nor is a stop of the agent (the daemon's SIGTERM aborts the signal with a halt reason): the record stays at
+    // the last saved state and the next start resumes from there, as after a power cut.
+    if (this.signal.aborted) rethrowIfHalt(this.signal.reason);
     const e = asOtaError(err, "OTA_ERR_INTERNAL", state);
     this.note("error", `${state}: ${e.message}`, { event: "deployment.state-failed", state, code: e.code });
     this.record.error ??= { code: e.code, message: e.message, state };

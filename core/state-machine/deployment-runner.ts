@@ -14,7 +14,7 @@ import { OtaError, isOtaError } from "../errors/index.js";
 import type { DownloadRequest, DownloadResult, InstallProgress } from "../install/download-types.js";
 import { makeModuleContext } from "../install/module-context.js";
 import type { Logger } from "../logging/logger.js";
-import { DeploymentContext, type DeploymentServices } from "./deployment-context.js";
+import { DeploymentContext, type DeploymentServices, type RunOptions } from "./deployment-context.js";
 import {
   DEPLOYMENT_RECORD_SCHEMA_VERSION,
   LastResultSchema,
@@ -50,6 +50,8 @@ export type DeploymentOutcome =
 
 export interface StartOptions {
   server?: DeploymentServer;
+  /** Install policy hook, asked after the download (see RunOptions.beforeInstall): the daemon's install windows. */
+  beforeInstall?: RunOptions["beforeInstall"];
   /** May the machine reboot into the trial by itself? Standalone `install` without --reboot: false. */
   reboot: boolean;
   signal: AbortSignal;

@@ -1,6 +1,7 @@
 // Drives the states: enter one, look its event up in the transition table, go on until Idle or a stop edge.
 import { OtaError } from "../errors/index.js";
 import type { DeploymentContext } from "./deployment-context.js";
+import { rethrowIfHalt } from "./halt.js";
 import type { StateName } from "./events.js";
 import type { DeploymentState } from "./state.js";
 import { findTransition } from "./transitions.js";
@@ -21,6 +22,9 @@ export class StateEngine {
   async run(ctx: DeploymentContext, start: StateName): Promise<EngineStop> {
     let name = start;
     for (let step = 0; step < MAX_STEPS; step++) {
+      // The agent is stopping (daemon SIGTERM, reason marked as a platform halt): end between two states, never
+      // go on into a reboot or a module call; the persisted record says where the next start resumes.
+      if (ctx.signal.aborted) rethrowIfHalt(ctx.signal.reason);
       const state = this.states.get(name);
       if (!state) throw new OtaError("OTA_ERR_INTERNAL", `state machine has no state ${name}`);
       ctx.options.onState?.(name);

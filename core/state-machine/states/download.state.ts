@@ -1,4 +1,5 @@
 // Download: stream, verify and write the artifact's payloads into the other slot through the install pipeline.
+import { OtaError } from "../../errors/index.js";
 import type { DownloadRequest } from "../../install/download-types.js";
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
@@ -43,6 +44,18 @@ export class DownloadState extends PersistedState {
 
     err = await ctx.runScripts("Download", "Leave");
     if (err) return this.failed(ctx, err);
+
+    // Install policy (maintenance window, hawkBit "update: skip"): downloaded, nothing armed, wait here.
+    const pause = await ctx.options.beforeInstall?.(deployment);
+    if (pause) {
+      ctx.note("info", `downloaded; waiting to install: ${pause.reason}`, { event: "deployment.install-paused" });
+      if ((await ctx.report("pause_before_installing", 0, pause.reason)) === "aborted") {
+        ctx.fail(this.name, new OtaError("OTA_ERR_STATE_ABORTED", `the server aborted deployment ${deployment.id} (status pause_before_installing)`));
+        return "Aborted";
+      }
+      await pause.wait(ctx.signal);
+      ctx.note("info", "install window open", { event: "deployment.install-resumed" });
+    }
     return "Success";
   }
 
