@@ -145,6 +145,43 @@ export class FreshVar {
     return "swapped";
   }
 
+  /**
+   * A slot with no `/var` directory on the persistent partition at all (a blank partition, a layout not made by
+   * rpi-image-gen): seed it from the image's own /var (still the root's, this runs before var.mount), built aside
+   * and renamed in, so var.mount has something to bind instead of leaving the read-only skeleton.
+   */
+  async seedMissing(slot: SystemSlot): Promise<"seeded" | "present"> {
+    const fs = this.platform.fs;
+    const slotDir = `${PERSISTENT_MOUNT}/slots/${slot}`;
+    const live = `${slotDir}/var`;
+    if ((await fs.lstat(live)) || (await fs.lstat(`${slotDir}/var.ota-next`))) return "present";
+    const build = `${slotDir}/.var.ota-build`;
+    try {
+      await fs.mkdir(slotDir, { recursive: true, mode: 0o755 });
+      await fs.rm(build, { recursive: true, force: true });
+      await fs.mkdir(build, { mode: 0o755 });
+      if ((await fs.stat("/var"))?.isDirectory) {
+        await this.platform.runChecked("cp", ["-a", "--", `${this.platform.path("/var")}/.`, this.platform.path(build)], {
+          timeoutMs: 30 * 60_000,
+        });
+      }
+      await this.ensureSkeleton(build);
+      await this.platform.runChecked("sync", ["-f", this.platform.path(build)]);
+    } catch (err) {
+      await fs.rm(build, { recursive: true, force: true }).catch(() => undefined);
+      throw asOtaError(err, "OTA_ERR_PERSIST_VAR_REFRESH", `seed missing /var of ${slot} from the image`);
+    }
+    this.platform.checkpoint("persistence:var-seed:built");
+    try {
+      await fs.rename(build, live);
+      await fs.fsyncDir(slotDir);
+    } catch (err) {
+      throw asOtaError(err, "OTA_ERR_PERSIST_VAR_REFRESH", `seed missing /var of ${slot}: publish ${live}`);
+    }
+    this.log.info({ event: "persistence.var.seeded", slot }, `${live} was missing: seeded from the image's /var`);
+    return "seeded";
+  }
+
   private async copySeed(build: string): Promise<void> {
     const seed = this.options.seed;
     if (!(await this.platform.fs.stat(seed))?.isDirectory) {

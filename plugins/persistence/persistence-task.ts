@@ -50,10 +50,11 @@ export class PersistenceTask implements BootTask {
     }
   }
 
-  /** Before var.mount: move a prepared fresh /var in, then (when asked) seed the slot-shared paths. */
+  /** Before var.mount: move a prepared fresh /var in (or seed a missing one), then (when asked) the shared paths. */
   async early(options: EarlyOptions): Promise<void> {
     const slot = options.slot ?? (await this.detector.detect()).slot;
     await this.freshVar.swap(slot);
+    await this.freshVar.seedMissing(slot);
     if (options.shared) {
       const shared = await readSlotSharedPaths(this.platform.fs);
       for (const skip of shared.skipped) this.log.warn({ event: "persistence.slot-shared.skipped" }, `${skip.file}: ${skip.reason}`);

@@ -205,11 +205,12 @@ export function planUnits(facts: GeneratorFacts): UnitPlan {
     }
   }
 
-  // 4. The early unit: swaps in a prepared fresh /var, seeds slot-shared paths. Runs only when there is work.
+  // 4. The early unit: swaps in a prepared fresh /var (or seeds a missing one), seeds slot-shared paths. Runs only
+  //    when there is work.
   if (!facts.adminUnits.has(PERSISTENT_INIT_UNIT)) {
     const conditions = sharedHere && sharedUnits.length > 0
       ? []
-      : [`ConditionPathExists=|${varNext}`, `ConditionPathExists=|${varOld}`];
+      : [`ConditionPathExists=|${varNext}`, `ConditionPathExists=|${varOld}`, `ConditionPathExists=|!${slotVar}`];
     const args = ["persistent-init", "--slot", slot, ...(sharedHere && sharedUnits.length > 0 ? ["--shared"] : [])];
     entries.push({
       path: PERSISTENT_INIT_UNIT,

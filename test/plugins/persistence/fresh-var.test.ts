@@ -156,3 +156,29 @@ describe("re-runs and power cuts", () => {
     });
   }
 });
+
+describe("a slot without /var on the persistent partition", () => {
+  it("blank-persistent-slot-is-seeded-from-the-image-var", async () => {
+    file("/var/lib/dpkg/status", "Package: image\n");
+    mkdirSync(host("/var/tmp"), { recursive: true });
+    rmSync(host("/persistent/slots/system_b"), { recursive: true });
+    const { fv } = freshVar("keep");
+    expect(await fv.seedMissing("system_b")).toBe("seeded");
+    expect(readFileSync(host("/persistent/slots/system_b/var/lib/dpkg/status"), "utf8")).toBe("Package: image\n");
+    expect(statSync(host("/persistent/slots/system_b/var/tmp")).mode & 0o7777).toBe(0o1777);
+    expect(readdirSync(host("/persistent/slots/system_b"))).toEqual(["var"]);
+    // an existing /var is never touched
+    expect(await fv.seedMissing("system_a")).toBe("present");
+  });
+
+  it("var-seed-power-cut-leaves-no-half-var", async () => {
+    file("/var/lib/dpkg/status", "Package: image\n");
+    rmSync(host("/persistent/slots/system_b"), { recursive: true });
+    const { fv, platform } = freshVar("keep");
+    platform.cutAt = "persistence:var-seed:built";
+    expect(await cut(fv.seedMissing("system_b"))).toBeInstanceOf(PowerCut);
+    expect(existsSync(host("/persistent/slots/system_b/var"))).toBe(false);
+    expect(await fv.seedMissing("system_b")).toBe("seeded");
+    expect(readdirSync(host("/persistent/slots/system_b"))).toEqual(["var"]);
+  });
+});
