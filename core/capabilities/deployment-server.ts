@@ -59,9 +59,9 @@ export interface StatusReport {
   /** 0..100 for progress feedback (rate-limited by the plugin). */
   progress?: number;
   /**
-   * Retry transient failures (network, 5xx, 429) with the server's backoff until it answers or the backoff gives up
-   * (Mender's RetryThenFail: the report just before commit and the final one). Default: true for success, failure
-   * and already-installed, false otherwise.
+   * Let the plugin retry transient failures (network, 5xx, 429) with the server's own backoff until it answers or
+   * the backoff gives up (Mender's RetryThenFail: the report just before commit and the final one). Default false:
+   * one attempt, the caller decides about retries.
    */
   critical?: boolean;
 }

@@ -188,7 +188,7 @@ export class HawkbitClient implements DeploymentServer {
       this.#pendingClose = { actionId, feedback: body };
       return "ok";
     }
-    const critical = report.critical ?? final;
+    const critical = report.critical ?? false;
     const result = await this.#withRetries(critical, signal, () => this.#postFeedback(actionId, body, signal));
     state.sent++;
     state.lastExecution = mapping.execution;

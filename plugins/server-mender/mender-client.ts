@@ -36,7 +36,6 @@ const NEXT_V1_PATH = "/api/devices/v1/deployments/device/deployments/next";
 const INVENTORY_PATH = "/api/devices/v1/inventory/device/attributes";
 /** The Mender client caps the log body at 1000×1000−256 bytes by dropping the oldest entries. */
 const MAX_LOG_BODY = 1000 * 1000 - 256;
-const FINAL_STATUSES = new Set(["success", "failure", "already-installed"]);
 
 type AuthMode = "jwt" | "none";
 
@@ -140,7 +139,7 @@ export class MenderClient implements DeploymentServer {
   async reportStatus(deployment: Deployment, report: StatusReport, signal?: AbortSignal): Promise<"ok" | "aborted"> {
     const body: { status: string; substate?: string } = { status: report.status };
     if (report.substate !== undefined && report.substate !== "") body.substate = report.substate.slice(0, 1000);
-    const critical = report.critical ?? FINAL_STATUSES.has(report.status);
+    const critical = report.critical ?? false;
     const path = `/api/devices/v1/deployments/device/deployments/${encodeURIComponent(deployment.id)}/status`;
     const endpoint = `PUT status ${report.status}`;
     const reply = await this.#withRetries(critical, signal, () => this.#call(endpoint, "PUT", path, JSON.stringify(body), signal, [204, 409]));
@@ -154,7 +153,8 @@ export class MenderClient implements DeploymentServer {
   async uploadLog(deployment: Deployment, lines: readonly DeploymentLogLine[], signal?: AbortSignal): Promise<void> {
     const path = `/api/devices/v1/deployments/device/deployments/${encodeURIComponent(deployment.id)}/log`;
     const body = boundedLogBody(lines, this.#platform.clock.now());
-    await this.#withRetries(true, signal, () => this.#call("PUT log", "PUT", path, body, signal, [204]));
+    // One attempt: the runner logs a failed upload and moves on; the deployment result is already reported.
+    await this.#call("PUT log", "PUT", path, body, signal, [204]);
   }
 
   /**

@@ -296,7 +296,7 @@ describe("server-hawkbit feedback", () => {
     const f = await setup();
     const { d, id } = await started(f);
     f.server.fault({ endpoint: "hawkbit.feedback", kind: "status", status: 500 });
-    await expect(f.client.reportStatus(d, { status: "success" })).resolves.toBe("ok");
+    await expect(f.client.reportStatus(d, { status: "success", critical: true })).resolves.toBe("ok");
     expect(f.platform.clock.sleeps).toHaveLength(1);
     expect(f.server.hawkbit.feedbackSummary(id)).toEqual(["closed/success"]);
   });

@@ -247,17 +247,27 @@ describe("server-mender deployment status and log", () => {
     const f = await acceptedFixture();
     const d = await deployment(f);
     f.server.fault({ endpoint: "mender.status", kind: "status", status: 500, times: 2 });
-    await expect(f.client.reportStatus(d, { status: "success" })).resolves.toBe("ok");
+    await expect(f.client.reportStatus(d, { status: "success", critical: true })).resolves.toBe("ok");
     expect(f.platform.clock.sleeps).toEqual([60_000, 60_000]);
     expect(f.server.mender.statuses(d.id)).toEqual(["success"]);
   });
 
-  it("progress-status-not-retried: a non-critical report fails at once", async () => {
+  it("non-critical-not-retried: without critical a report fails at once (the caller owns the retries)", async () => {
     const f = await acceptedFixture();
     const d = await deployment(f);
     f.server.fault({ endpoint: "mender.status", kind: "status", status: 503 });
     expect((await rejection(f.client.reportStatus(d, { status: "downloading" }))).code).toBe("OTA_ERR_SERVER_STATUS");
+    f.server.fault({ endpoint: "mender.status", kind: "status", status: 503 });
+    expect((await rejection(f.client.reportStatus(d, { status: "success" }))).code).toBe("OTA_ERR_SERVER_STATUS");
     expect(f.platform.clock.sleeps).toEqual([]);
+  });
+
+  it("critical-gives-up: a server that keeps failing is given up on after the backoff's 12 tries", async () => {
+    const f = await acceptedFixture();
+    const d = await deployment(f);
+    f.server.fault({ endpoint: "mender.status", kind: "status", status: 500, times: 50 });
+    expect((await rejection(f.client.reportStatus(d, { status: "success", critical: true }))).code).toBe("OTA_ERR_SERVER_STATUS");
+    expect(f.platform.clock.sleeps).toEqual([60_000, 60_000, 60_000, 120_000, 120_000, 120_000, 240_000, 240_000, 240_000, 300_000, 300_000, 300_000]);
   });
 
   it("log-upload: failure log lines reach the server as messages", async () => {
