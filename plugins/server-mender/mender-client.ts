@@ -233,8 +233,8 @@ export class MenderClient implements DeploymentServer {
 
   /**
    * An authenticated call: authenticates first when needed; a 401 drops the JWT, re-authenticates once and repeats the
-   * request. Statuses outside `expected` (plus 404 for the v2 probe and 204/200 for next) are left to the caller
-   * unless they are errors (≥ 400 except those expected), which throw.
+   * request. A 2xx reply or one whose status is in `expected` is returned for the caller to interpret; any other
+   * status throws the matching OtaError (statusError).
    */
   async #call(
     endpoint: string,
