@@ -111,6 +111,12 @@ function memberBytes(name: string, body: Buffer, extra: { mode?: number; mtime?:
   return Buffer.concat([header(name, body.length, extra), body, tarPadding(body.length)]);
 }
 
+/** Keeps ArtifactErrors; wraps anything else (ENOSPC, EPIPE, EACCES) as OTA_ERR_ARTIFACT_IO saying what failed. */
+function asIoError(err: unknown, what: string): unknown {
+  if (err instanceof ArtifactError) return err;
+  return new ArtifactError("OTA_ERR_ARTIFACT_IO", `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
 async function collect(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of stream) parts.push(c as Buffer);
@@ -190,7 +196,9 @@ export async function writeArtifact(options: WriteOptions, output: Writable): Pr
       yield TAR_END;
     }
     const dataPath = join(dir, `data.tar${ext}`);
-    await pipeline(compress(kind, Readable.from(dataTar())), createWriteStream(dataPath));
+    await pipeline(compress(kind, Readable.from(dataTar())), createWriteStream(dataPath)).catch((err: unknown) => {
+      throw asIoError(err, `staging the data tar in ${dir}`);
+    });
     if (options.kind === "rootfs-image" && written.length !== 1) throw invalid(`rootfs-image needs exactly one payload file (-f), got ${written.length}`);
 
     // --- type-info and header-info, in mender-artifact's field order ---
@@ -271,7 +279,9 @@ export async function writeArtifact(options: WriteOptions, output: Writable): Pr
       yield tarPadding(dataSize);
       yield TAR_END;
     }
-    await pipeline(Readable.from(outer()), output);
+    await pipeline(Readable.from(outer()), output).catch((err: unknown) => {
+      throw asIoError(err, "writing the artifact");
+    });
     return { files: written, manifest: manifest.toString("utf8"), signed: sig !== undefined, typeInfo, headerInfo };
   } finally {
     await rm(dir, { recursive: true, force: true });

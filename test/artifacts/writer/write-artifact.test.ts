@@ -83,3 +83,12 @@ describe("writeArtifact", () => {
     expect(goJson({ a: "<&>\u2028" })).toBe('{"a":"\\u003c\\u0026\\u003e\\u2028"}');
   });
 });
+
+describe("writeArtifact output failures", () => {
+  it("output-disk-full: a failing output is OTA_ERR_ARTIFACT_IO with the cause", async () => {
+    const full = new Writable({ write(_c, _e, cb) { cb(Object.assign(new Error("no space left on device"), { code: "ENOSPC" })); } });
+    const err = await writeArtifact({ kind: "bootstrap-artifact", name: "b", deviceTypes: ["pi4"] }, full).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "OTA_ERR_ARTIFACT_IO" });
+    expect((err as Error).message).toContain("no space left");
+  });
+});
