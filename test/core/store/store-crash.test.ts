@@ -1,6 +1,6 @@
 // Kills a process writing records with SIGKILL at random moments (≥ 200 times): every read sees a whole record.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -48,35 +48,55 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** Runs the writer from `start`, kills it 1–15 ms after it is ready, returns the last acknowledged seq. */
-function writeUntilKilled(sysroot: string, start: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, sysroot, dataDir, String(start)], { stdio: ["ignore", "pipe", "pipe"] });
-    let acked = start;
-    let buffered = "";
-    let killTimer: NodeJS.Timeout | undefined;
+/** One writer process: spawned warm (Node started, modules loaded), then told to go, then killed. */
+class Writer {
+  readonly ready: Promise<void>;
+  readonly done: Promise<number>;
+  private readonly child: ChildProcess;
+  private acked = 0;
+
+  constructor(sysroot: string) {
+    this.child = spawn(process.execPath, [writer, sysroot, dataDir], { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on("data", (chunk: Buffer) => {
+    let buffered = "";
+    let onReady!: () => void;
+    this.ready = new Promise((resolve) => (onReady = resolve));
+    this.child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    this.child.stdout!.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
       const lines = buffered.split("\n");
       buffered = lines.pop()!;
       for (const line of lines) {
-        if (line === "ready" && !killTimer) {
-          killTimer = setTimeout(() => child.kill("SIGKILL"), 1 + Math.floor(Math.random() * 15));
-        } else if (line.startsWith("w ")) acked = Number(line.slice(2));
+        if (line === "ready") onReady();
+        // The kill lands 1–15 ms after the first write began.
+        else if (line === "writing") setTimeout(() => this.child.kill("SIGKILL"), 1 + Math.floor(Math.random() * 15));
+        else if (line.startsWith("w ")) this.acked = Number(line.slice(2));
       }
     });
-    child.on("error", reject);
-    child.on("close", (_code, signal) => {
-      if (signal !== "SIGKILL") reject(new Error(`writer exited without being killed: ${signal} ${stderr}`));
-      else resolve(acked);
+    this.done = new Promise((resolve, reject) => {
+      this.child.on("error", reject);
+      this.child.on("close", (_code, signal) => {
+        if (signal !== "SIGKILL") reject(new Error(`writer exited without being killed: ${signal} ${stderr}`));
+        else resolve(this.acked);
+      });
     });
-  });
+  }
+
+  /** Starts writing records after `seq`; resolves with the last acknowledged seq once killed. */
+  go(seq: number): Promise<number> {
+    this.acked = seq;
+    this.child.stdin!.write(`go ${seq}\n`);
+    return this.done;
+  }
+
+  kill(): void {
+    this.child.kill("SIGKILL");
+  }
 }
 
 describe("store crash safety", () => {
-  it(`writer-killed-mid-write (${CYCLES} SIGKILLs): every read is the old or the new record, never torn`, async () => {
+  // The timeout is headroom for a loaded machine; alone it takes about 10 s here.
+  it(`writer-killed-mid-write (${CYCLES} SIGKILLs): every read is the old or the new record, never torn`, { timeout: 180_000 }, async () => {
     const sysroot = join(work, "root");
     const platform = new NodePlatform({ sysroot });
     await platform.fs.mkdir(dataDir, { recursive: true });
@@ -85,17 +105,26 @@ describe("store crash safety", () => {
     let seq = 0;
     let tempsLeft = 0;
     let unacked = 0;
-    for (let cycle = 0; cycle < CYCLES; cycle++) {
-      const acked = await writeUntilKilled(sysroot, seq);
-      tempsLeft += (await readdir(platform.path(dataDir))).filter((n) => n.includes(".tmp-")).length;
-      const record = await store.read("state", parseRec); // throws OTA_ERR_STORE_CORRUPT on a torn record
-      if (acked === 0 && record === undefined) continue; // killed before the very first write finished
-      expect(record).toBeDefined();
-      // The write in flight at the kill either fully happened (acked + 1) or not at all (acked).
-      expect([acked, acked + 1]).toContain(record!.seq);
-      if (record!.seq === acked + 1) unacked += 1;
-      seq = record!.seq;
-      expect((await readdir(platform.path(dataDir))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    let spare = new Writer(sysroot);
+    try {
+      for (let cycle = 0; cycle < CYCLES; cycle++) {
+        const current = spare;
+        await current.ready;
+        spare = new Writer(sysroot); // warms up while `current` writes and dies
+        const acked = await current.go(seq);
+        tempsLeft += (await readdir(platform.path(dataDir))).filter((n) => n.includes(".tmp-")).length;
+        const record = await store.read("state", parseRec); // throws OTA_ERR_STORE_CORRUPT on a torn record
+        if (acked === 0 && record === undefined) continue; // killed before the very first write finished
+        expect(record).toBeDefined();
+        // The write in flight at the kill either fully happened (acked + 1) or not at all (acked).
+        expect([acked, acked + 1]).toContain(record!.seq);
+        if (record!.seq === acked + 1) unacked += 1;
+        seq = record!.seq;
+        expect((await readdir(platform.path(dataDir))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+      }
+    } finally {
+      spare.kill();
+      await spare.done.catch(() => undefined);
     }
     console.log(
       `store crash test: ${CYCLES} kills, final seq ${seq}, ${tempsLeft} cycles left a temp file, ` +
