@@ -317,7 +317,7 @@ async function cmdImportRpi(p: Parsed): Promise<number> {
   if (keyPath !== undefined) common.signingKey = await readKey(keyPath);
   if (common.deviceTypes.length === 0 && update.contents?.artefact.device_type !== undefined) common.deviceTypes = [update.contents.artefact.device_type];
   async function* files(): AsyncGenerator<WriterFile> {
-    for await (const f of update.files) {
+    for await (const f of update.files()) {
       if (f.payloadType !== "image-sparse") {
         throw new ArtifactError("OTA_ERR_ARTIFACT_RPI_UPDATE_INVALID", `update.tar.zst: payload ${f.name} of type ${f.payloadType} cannot go into an rpi-ab-slot artifact`, {
           details: { member: f.name },
@@ -326,7 +326,10 @@ async function cmdImportRpi(p: Parsed): Promise<number> {
       yield { name: f.name, size: f.size, mode: 0o644, open: () => f.stream };
     }
   }
-  await atomicOutput(out, (tmp) => writeArtifact(rpiAbSlotWriteOptions({ ...common, files: files() }), createWriteStream(tmp)));
+  await atomicOutput(out, async (tmp) => {
+    await writeArtifact(rpiAbSlotWriteOptions({ ...common, files: files() }), createWriteStream(tmp));
+    await update.done();
+  });
   return EXIT.ok;
 }
 

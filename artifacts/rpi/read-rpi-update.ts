@@ -18,8 +18,17 @@ export interface RpiUpdateFile extends ArtifactFile {
 export interface RpiUpdate {
   /** The parsed `_contents_.yaml`, or undefined for the bare form (every member is a sparse image). */
   contents: RpiContents | undefined;
-  /** Members in order; single pass; an unconsumed file is skipped when the next is asked for. */
-  files: AsyncIterable<RpiUpdateFile>;
+  /** `artefact.name` from `_contents_.yaml`, when present. */
+  name: string | undefined;
+  /** `artefact.device_type` from `_contents_.yaml`, when present. */
+  deviceType: string | undefined;
+  /**
+   * Members in order; single pass (every call returns the same iteration); an unconsumed file is skipped when the
+   * next is asked for. Leaving the loop early does not end it: `done()` finishes it.
+   */
+  files(): AsyncIterable<RpiUpdateFile>;
+  /** Reads (and discards) whatever was not consumed, checks every listed payload was present, and ends the read. */
+  done(): Promise<{ files: Array<{ name: string; size: number; payloadType: string }> }>;
 }
 
 /** Options of readRpiUpdate. */
@@ -55,6 +64,7 @@ export async function readRpiUpdate(input: Readable, options: RpiUpdateOptions =
   const invalid = (msg: string, member: string): ArtifactError =>
     new ArtifactError("OTA_ERR_ARTIFACT_RPI_UPDATE_INVALID", `${LABEL}: ${msg}`, { details: { member } });
 
+  const summary: Array<{ name: string; size: number; payloadType: string }> = [];
   async function* files(): AsyncGenerator<RpiUpdateFile> {
     const seen = new Set<string>();
     try {
@@ -73,6 +83,7 @@ export async function readRpiUpdate(input: Readable, options: RpiUpdateOptions =
           payloadType = listed.type;
         }
         const body = new MemberBody(tar);
+        summary.push({ name: h.name, size: h.size, payloadType });
         yield { name: h.name, size: h.size, stream: body.stream, payloadType };
         await body.settle();
         if (!body.complete) body.stream.destroy();
@@ -85,5 +96,22 @@ export async function readRpiUpdate(input: Readable, options: RpiUpdateOptions =
       plain.destroy();
     }
   }
-  return { contents, files: files() };
+  const it = files();
+  const view: AsyncIterable<RpiUpdateFile> = {
+    [Symbol.asyncIterator]: () => ({ next: () => it.next(), return: async () => ({ done: true as const, value: undefined }) }),
+  };
+  return {
+    contents,
+    name: contents?.artefact.name,
+    deviceType: contents?.artefact.device_type,
+    files: () => view,
+    async done() {
+      for (;;) {
+        const step = await it.next();
+        if (step.done === true) break;
+        step.value.stream.destroy(); // not consumed: skipped by the next tar.next()
+      }
+      return { files: summary };
+    },
+  };
 }

@@ -27,7 +27,7 @@ async function images() {
 
 async function collect(update: Awaited<ReturnType<typeof readRpiUpdate>>) {
   const out: Array<{ name: string; type: string; sha: string }> = [];
-  for await (const f of update.files) {
+  for await (const f of update.files()) {
     const parts: Buffer[] = [];
     for await (const c of f.stream) parts.push(c as Buffer);
     out.push({ name: f.name, type: f.payloadType, sha: sha(Buffer.concat(parts)) });
@@ -65,6 +65,18 @@ describe("readRpiUpdate", () => {
     const u = await readRpiUpdate(Readable.from([zstd(tar(members))]), { decompressors: "builtin" });
     expect(u.contents?.artefact).toEqual({ name: "my-image", version: "1.2", description: "A test: image", device_type: "pi5" });
     expect((await collect(u)).map((f) => f.name)).toEqual(["boot", "system"]);
+  });
+
+  it("exposes name and device type from _contents_.yaml; done() drains what was not consumed", async () => {
+    const { boot, system } = await images();
+    const members: Member[] = [{ name: "_contents_.yaml", body: Buffer.from(CONTENTS) }, { name: "boot", body: boot }, { name: "system", body: system }];
+    const u = await readRpiUpdate(Readable.from([zstd(tar(members))]));
+    expect([u.name, u.deviceType]).toEqual(["my-image", "pi5"]);
+    for await (const f of u.files()) {
+      expect(f.name).toBe("boot");
+      break;
+    }
+    expect((await u.done()).files.map((f) => f.name)).toEqual(["boot", "system"]);
   });
 
   it("rpi-update-unlisted-member is refused", async () => {
