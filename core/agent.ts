@@ -28,7 +28,7 @@ export interface CreateAgentOptions {
   configPath?: string;
   /** Default: a NodePlatform on `config.sysroot` with `config.rebootCommand`. */
   platform?: Platform;
-  /** Default: pino on stdout at `config.log.level`. */
+  /** Default: pino on stdout at `config.log.level`, pretty when `log.pretty` or stdout is a terminal. */
   logger?: Logger;
   /** The built-in plugin set (plugins/builtin.ts), handed in by the entry point. */
   builtinPlugins: BuiltinPluginRegistry;
@@ -83,7 +83,13 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const platform =
     options.platform ?? new NodePlatform({ sysroot: config.sysroot, rebootCommand: config.rebootCommand });
   const logger =
-    options.logger ?? (await createLogger({ level: config.log.level, pretty: config.log.pretty, base: { name: "ota-agent" } }));
+    options.logger ??
+    (await createLogger({
+      level: config.log.level,
+      // JSON lines for journald; human-readable when someone watches a terminal.
+      pretty: config.log.pretty ?? process.stdout.isTTY === true,
+      base: { name: "ota-agent" },
+    }));
   const store = options.store ?? new FileStateStore(platform, config.dataDir);
   const info: AgentInfo = {
     version: AGENT_VERSION,
