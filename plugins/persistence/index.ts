@@ -13,6 +13,7 @@ import { SharedSeeder } from "./shared-seeder.js";
 import { PersistenceTask } from "./persistence-task.js";
 import { GenerateCommand } from "./generate-command.js";
 import { PersistentInitCommand } from "./persistent-init-command.js";
+import { BootTaskCommand } from "./boot-task-command.js";
 
 export default definePlugin(manifest, async (scope: DependencyContainer, ctx: PluginContext<PersistenceConfig>) => {
   const platform = resolve(scope, TOKENS.Platform);
@@ -32,7 +33,7 @@ export default definePlugin(manifest, async (scope: DependencyContainer, ctx: Pl
   return {
     exports: {
       "boot-task": task,
-      "cli-command": [new GenerateCommand(allTasks, ctx.log), new PersistentInitCommand(task)],
+      "cli-command": [new GenerateCommand(allTasks, ctx.log), new PersistentInitCommand(task), new BootTaskCommand(allTasks)],
     },
   };
 });

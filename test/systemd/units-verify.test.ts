@@ -6,7 +6,7 @@ import { makeFakeDevice, type FakeDevice } from "../plugins/persistence/fake-dev
 import { buildGenerator } from "../plugins/persistence/generator-harness.js";
 import { REPO, makeVerifyRoot, removeRoot, stubExecutable, verify } from "./verify-root.js";
 
-const STATIC_UNITS = ["ota-agent.service", "ota-agent-machine-id-sync.service", "ota-agent-commit.service"];
+const STATIC_UNITS = ["ota-agent.service", "ota-agent-machine-id-sync.service", "ota-agent-commit.service", "ota-agent-luks-open.service"];
 const SHARED = { "10-nm.conf": "Version=1\nPath=/etc/NetworkManager/system-connections\nPath=/var/lib/bluetooth\n" };
 
 let cleanups: (() => void)[] = [];

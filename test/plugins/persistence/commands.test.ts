@@ -7,6 +7,7 @@ import type { BootTask, BootTaskContext } from "../../../core/capabilities/boot-
 import type { CliIo } from "../../../core/capabilities/cli-command.js";
 import { GenerateCommand } from "../../../plugins/persistence/generate-command.js";
 import { PersistentInitCommand } from "../../../plugins/persistence/persistent-init-command.js";
+import { BootTaskCommand } from "../../../plugins/persistence/boot-task-command.js";
 import { PersistenceTask } from "../../../plugins/persistence/persistence-task.js";
 import { FreshVar } from "../../../plugins/persistence/fresh-var.js";
 import { SharedSeeder } from "../../../plugins/persistence/shared-seeder.js";
@@ -83,5 +84,22 @@ describe("ota-agent persistent-init", () => {
   it("unknown-slot-name-is-a-usage-error", async () => {
     const { command } = setup(false);
     expect(await command.run(["--slot", "system_c"], io())).toBe(2);
+  });
+});
+
+describe("ota-agent boot-task", () => {
+  it("runs the named task's early phase only", async () => {
+    const ran: string[] = [];
+    const luks: BootTask = { name: "devmapper-luks-open", phases: ["early"], run: (ctx) => Promise.resolve(void ran.push(`luks:${ctx.phase}`)) };
+    const gen: BootTask = { name: "gen-only", phases: ["generator"], run: () => Promise.resolve(void ran.push("gen")) };
+    const command = new BootTaskCommand(() => [luks, gen]);
+    expect(await command.run(["devmapper-luks-open"], io())).toBe(0);
+    expect(ran).toEqual(["luks:early"]);
+    const out = io();
+    expect(await command.run(["gen-only", "early"], out)).toBe(2);
+    expect(await command.run(["nope"], io())).toBe(2);
+    expect(await command.run(["devmapper-luks-open", "post-commit"], io())).toBe(2);
+    expect(out.err()).toContain("tasks with an early phase: devmapper-luks-open");
+    expect(ran).toEqual(["luks:early"]);
   });
 });
