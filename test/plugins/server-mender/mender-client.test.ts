@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { isOtaError, type OtaError } from "../../../core/errors/index.js";
 import type { Deployment } from "../../../core/capabilities/deployment-server.js";
 import { INSTALLED, menderFixture, type MenderFixture } from "./mender-fixture.js";
+import { isTransientServerError } from "../../../plugins/server-mender/poll-policy.js";
 
 let fx: MenderFixture | undefined;
 afterEach(async () => {
@@ -172,6 +173,19 @@ describe("server-mender next deployment", () => {
     const err = await rejection(fx.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_TIMEOUT");
     expect(err.message).toContain("POST next (v2)");
+  });
+
+  it("server-hangs-agent-stops: an abort signal ends a hanging call at once, marked as aborted (not retried)", async () => {
+    fx = await acceptedFixture({ config: { requestTimeoutSeconds: 30 } });
+    await fx.client.authenticate();
+    fx.server.fault({ endpoint: "mender.next.v2", kind: "hang" });
+    const stop = new AbortController();
+    const pending = rejection(fx.client.nextDeployment(INSTALLED, stop.signal));
+    setTimeout(() => stop.abort(new Error("agent stopping")), 100);
+    const err = await pending;
+    expect(err.code).toBe("OTA_ERR_SERVER_UNREACHABLE");
+    expect(err.details["aborted"]).toBe(true);
+    expect(isTransientServerError(err)).toBe(false);
   });
 
   it("connection-dropped: a reset connection is UNREACHABLE, never a crash", async () => {
