@@ -119,8 +119,16 @@ export class FileStateStore implements StateStore {
   private async moveAside(key: string, file: string, why: string, cause: unknown): Promise<OtaError> {
     const stamp = new Date(this.platform.clock.now()).toISOString().replace(/[:.]/g, "-");
     const movedTo = posix.join(this.dir, `${key}.corrupt-${stamp}.json`);
-    await this.platform.fs.rename(file, movedTo);
-    await this.platform.fs.fsyncDir(this.dir);
+    try {
+      await this.platform.fs.rename(file, movedTo);
+      await this.platform.fs.fsyncDir(this.dir);
+    } catch (err) {
+      // A read-only or failing data dir: still report the corruption, and leave the file where it is.
+      return new OtaError("OTA_ERR_STORE_CORRUPT", `store ${file}: ${why}; could not move it aside: ${(err as Error).message}`, {
+        cause,
+        details: { key: this.qualified(key), file, moveError: (err as NodeJS.ErrnoException).code ?? String(err) },
+      });
+    }
     return new OtaError("OTA_ERR_STORE_CORRUPT", `store ${file}: ${why}; moved to ${movedTo}`, {
       cause,
       details: { key: this.qualified(key), file, movedTo },

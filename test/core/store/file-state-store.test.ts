@@ -117,3 +117,20 @@ describe("FileStateStore", () => {
     expect(() => store.namespace("..")).toThrow();
   });
 });
+
+describe("FileStateStore temp names", () => {
+  it("same-pid-after-reboot does not collide with a temp file left by a power cut", async () => {
+    const root2 = await mkdtemp(join(tmpdir(), "ota-store-pid-"));
+    try {
+      const p = new NodePlatform({ sysroot: root2 });
+      const s = new FileStateStore(p, "/d");
+      await s.write<Rec>("k", { schemaVersion: 1, value: "first" });
+      // What a crash of an earlier boot with this very pid would have left, for the next few counter values.
+      for (let n = 1; n <= 300; n++) await writeFile(join(root2, `d/.k.json.tmp-${process.pid}-${n}`), "torn");
+      await s.write<Rec>("k", { schemaVersion: 1, value: "second" });
+      expect(await s.read("k", parseRec)).toEqual({ schemaVersion: 1, value: "second" });
+    } finally {
+      await rm(root2, { recursive: true, force: true });
+    }
+  });
+});
