@@ -18,6 +18,8 @@ export class MemberBody {
       onData?: (chunk: Buffer) => void;
       /** Called once after the last byte; a returned error is raised on the stream instead of its end. */
       onEnd?: () => Error | undefined;
+      /** Maps a read failure before it reaches the consumer (e.g. to the reader's abort reason). */
+      mapError?: (err: Error) => Error;
       chunkSize?: number;
     } = {},
   ) {
@@ -53,7 +55,7 @@ export class MemberBody {
       this.stream.push(chunk);
     } catch (err) {
       this.stopped = true;
-      this.stream.destroy(err as Error);
+      this.stream.destroy(this.hooks.mapError?.(err as Error) ?? (err as Error));
     }
   }
 

@@ -246,6 +246,8 @@ class ArtifactStream implements OpenedArtifact {
   private iterator: AsyncGenerator<ArtifactPayload> | undefined;
   private result: ArtifactSummary | undefined;
   private aborted: Error | undefined;
+  /** The error that ended the payload iteration; done() reports it again. */
+  private failure: unknown;
   private readonly seen = new Set<string>();
 
   constructor(
@@ -284,7 +286,9 @@ class ArtifactStream implements OpenedArtifact {
         // draining: the files iterator checks each skipped file's checksum
       }
     }
-    if (this.result === undefined) throw new ArtifactError("OTA_ERR_ARTIFACT_ABORTED", "artifact: payloads were already consumed by an aborted reader");
+    if (this.result === undefined) {
+      throw this.failure ?? this.aborted ?? new ArtifactError("OTA_ERR_ARTIFACT_ABORTED", `artifact ${this.header.name}: the payload iteration ended early`);
+    }
     return this.result;
   }
 
@@ -343,7 +347,8 @@ class ArtifactStream implements OpenedArtifact {
       this.result = summary;
     } catch (err) {
       this.input.destroy();
-      throw this.aborted ?? err;
+      this.failure = this.aborted ?? err;
+      throw this.failure;
     }
   }
 
@@ -406,7 +411,7 @@ class ArtifactStream implements OpenedArtifact {
           });
           return verdict;
         };
-        const body = new MemberBody(inner, { onData: (c) => hash.update(c), onEnd: verify });
+        const body = new MemberBody(inner, { onData: (c) => hash.update(c), onEnd: verify, mapError: (e) => this.aborted ?? e });
         yield { name: fh.name, size: fh.size, stream: body.stream };
         await body.settle();
         if (!body.complete) {
