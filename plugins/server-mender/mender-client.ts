@@ -55,6 +55,8 @@ export class MenderClient implements DeploymentServer {
   #ca: string | undefined;
   #key: DeviceKey | undefined;
   #jwt: string | undefined;
+  /** The authentication in flight, shared by concurrent callers (scheduler polls and inventory may overlap). */
+  #authenticating: Promise<void> | undefined;
   #v2Available = true;
   #inventoryMethod: "PUT" | "PATCH" = "PUT";
   #lastInventoryHash: string | undefined;
@@ -104,7 +106,14 @@ export class MenderClient implements DeploymentServer {
 
   async authenticate(signal?: AbortSignal): Promise<void> {
     if (this.#jwt !== undefined) return;
-    await this.#authenticateNow(signal);
+    await this.#authenticateShared(signal);
+  }
+
+  #authenticateShared(signal?: AbortSignal): Promise<void> {
+    this.#authenticating ??= this.#authenticateNow(signal).finally(() => {
+      this.#authenticating = undefined;
+    });
+    return this.#authenticating;
   }
 
   /** Drops the JWT so the next call authenticates afresh (Mender 4.x does this before ArtifactCommit). */
@@ -245,11 +254,13 @@ export class MenderClient implements DeploymentServer {
     expected: readonly number[] = [200, 204, 404],
   ): Promise<ExchangeReply> {
     await this.authenticate(signal);
+    const used = this.#jwt;
     let reply = await this.#send(endpoint, method, path, body, signal, "jwt");
     if (reply.status === 401) {
       this.#log.info({ event: "server.auth.renew", endpoint }, "JWT refused; authenticating again");
-      this.dropToken();
-      await this.#authenticateNow(signal);
+      // Another call may have renewed it meanwhile: only the token this request used is dropped.
+      if (this.#jwt === used) this.dropToken();
+      await this.authenticate(signal);
       reply = await this.#send(endpoint, method, path, body, signal, "jwt");
     }
     if (expected.includes(reply.status) || (reply.status >= 200 && reply.status < 300)) return reply;

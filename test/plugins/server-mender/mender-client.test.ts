@@ -103,6 +103,15 @@ describe("server-mender authentication", () => {
     expect(fx.log.events).toContain("server.auth.renew");
   });
 
+  it("concurrent-calls-share-one-authentication: overlapping first calls and 401 renewals authenticate once each", async () => {
+    fx = await acceptedFixture();
+    await Promise.all([fx.client.nextDeployment(INSTALLED), fx.client.sendInventory({ a: "1" }), fx.client.nextDeployment(INSTALLED)]);
+    expect(fx.server.requests.filter((r) => r.endpoint === "mender.auth")).toHaveLength(1);
+    fx.server.mender.expireTokens();
+    await Promise.all([fx.client.nextDeployment(INSTALLED), fx.client.sendInventory({ a: "2" })]);
+    expect(fx.server.requests.filter((r) => r.endpoint === "mender.auth")).toHaveLength(2);
+  });
+
   it("device-rejected-after-accept: 401 after renewal surfaces as UNAUTHORIZED (one retry only)", async () => {
     fx = await acceptedFixture();
     await fx.client.authenticate();
