@@ -1,4 +1,4 @@
-// Writes an image into a target in aligned frames: read-compare-write, two buffers so decoding and I/O overlap.
+// Writes an image into a target in aligned frames: read-compare-write, a small buffer pool so decoding and I/O overlap.
 import { createHash, type Hash } from "node:crypto";
 import type { FileHandle } from "../../core/capabilities/platform.js";
 import { OtaError } from "../../core/errors/index.js";
@@ -13,23 +13,32 @@ export interface FrameStats {
 }
 
 /**
- * Invariants: every byte handed in lands at its offset exactly once; at most two frame buffers (plus one compare
- * buffer) exist whatever the image size; a frame never spans an aligned frame boundary, so read-compare-write
+ * Invariants: every byte handed in lands at its offset exactly once; at most depth + 1 frame buffers (plus one
+ * compare buffer) exist whatever the image size; frames are written one at a time in offset order; a frame never spans an aligned frame boundary, so read-compare-write
  * compares what a previous install wrote frame by frame. Writes go through Platform's FileHandle (positioned
  * pwrite), so the simulator can drop unsynced ones.
  */
 export class FrameWriter {
   readonly stats: FrameStats = { written: 0, unchanged: 0, bytes: 0 };
-  private buffers: [Buffer, Buffer];
-  private current = 0;
+  /** Free frame buffers; the one being filled is `buffer`. */
+  private readonly free: Buffer[] = [];
+  private buffer: Buffer;
   private start = 0;
   private length = 0;
-  private pending: Promise<void> = Promise.resolve();
+  /** Wakes a commit waiting for a free buffer. */
+  private wake: (() => void) | undefined;
+  /** The serial I/O chain: frames are compared and written one after the other, in offset order. */
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown;
   private readonly compare: Buffer | undefined;
   /** SHA-256 of placed content in offset order plus the ranges, for read-back verification. */
   private readonly digest: Hash | undefined;
   readonly ranges: { start: number; length: number }[] = [];
 
+  /**
+   * `depth` frames may wait for I/O while the next one fills, so decompression and hashing go on during writes
+   * (memory: (depth + 1) × frameBytes, plus one compare buffer).
+   */
   constructor(
     private readonly fh: FileHandle,
     private readonly target: string,
@@ -37,8 +46,10 @@ export class FrameWriter {
     private readonly readCompareWrite: boolean,
     readBack: boolean,
     private readonly onBytes?: (bytes: number) => void,
+    depth = 4,
   ) {
-    this.buffers = [Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes)];
+    for (let i = 0; i < depth; i++) this.free.push(Buffer.allocUnsafe(frameBytes));
+    this.buffer = Buffer.allocUnsafe(frameBytes);
     this.compare = readCompareWrite ? Buffer.allocUnsafe(frameBytes) : undefined;
     this.digest = readBack ? createHash("sha256") : undefined;
   }
@@ -50,7 +61,7 @@ export class FrameWriter {
       await this.begin(offset + pos);
       const room = this.room();
       const n = Math.min(room, data.length - pos);
-      data.copy(this.buffers[this.current]!, this.length, pos, pos + n);
+      data.copy(this.buffer, this.length, pos, pos + n);
       this.length += n;
       pos += n;
       if (this.length === this.limit()) await this.commit();
@@ -63,7 +74,7 @@ export class FrameWriter {
     while (done < length) {
       await this.begin(offset + done);
       const n = Math.min(this.room(), length - done);
-      const buf = this.buffers[this.current]!;
+      const buf = this.buffer;
       // the pattern is anchored at the fill's start offset, which is 4-aligned in sparse images
       const phase = done % 4;
       const word = phase === 0 ? pattern : Buffer.concat([pattern.subarray(phase), pattern.subarray(0, phase)]);
@@ -74,10 +85,11 @@ export class FrameWriter {
     }
   }
 
-  /** Writes what is buffered and waits for every write. */
+  /** Writes what is buffered and waits for every write; throws the first write failure. */
   async flush(): Promise<void> {
     if (this.length > 0) await this.commit();
-    await this.pending;
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /** SHA-256 of every placed byte in order (only with read-back on). */
@@ -99,20 +111,37 @@ export class FrameWriter {
   }
 
   private async commit(): Promise<void> {
-    const buf = this.buffers[this.current]!;
+    if (this.failure !== undefined) throw this.failure;
+    const buf = this.buffer;
     const start = this.start;
     const length = this.length;
-    await this.pending; // the other buffer's write must be done before we reuse it next
     this.digest?.update(buf.subarray(0, length));
     const last = this.ranges[this.ranges.length - 1];
     if (last && last.start + last.length === start) last.length += length;
     else this.ranges.push({ start, length });
-    this.pending = this.put(buf, start, length);
-    // a write failure surfaces on the next commit/flush; never left unobserved
-    this.pending.catch(() => undefined);
-    this.current ^= 1;
+    this.chain = this.chain.then(async () => {
+      if (this.failure !== undefined) return;
+      try {
+        await this.put(buf, start, length);
+      } catch (err) {
+        this.failure = err;
+      }
+    });
+    this.chain = this.chain.then(() => {
+      this.free.push(buf);
+      this.wake?.();
+    });
     this.start = start + length;
     this.length = 0;
+    // backpressure: with every buffer waiting for I/O, wait for the oldest frame
+    while (this.free.length === 0) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+    this.buffer = this.free.pop()!;
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private async put(buf: Buffer, start: number, length: number): Promise<void> {
