@@ -1,6 +1,6 @@
 // Test helper: runs whole deployments in-process on the simulated Raspberry Pi, rebooting and resuming like a device.
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { createWriteStream, readFileSync } from "node:fs";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -15,7 +15,7 @@ import type { Logger } from "../../core/logging/logger.js";
 import { DeploymentRunner, type DeploymentOutcome } from "../../core/state-machine/deployment-runner.js";
 import { builtinPlugins } from "../../plugins/builtin.js";
 import { SimDevice, isSimStop, makeSlotImages, type SimCutSpec, type SimDeviceOptions, type SlotBehaviour } from "../sim/index.js";
-import { FakeServer } from "./scenario-fakes.js";
+import type { FakeServer } from "./scenario-fakes.js";
 
 /** Update-module calls that show up in a chain (queries are left out: they are asked more than once). */
 const MODULE_STATES = [
@@ -65,6 +65,8 @@ export interface SimHarness {
   chain: string[];
   /** Builds an rpi-ab-slot artifact into the sysroot; returns its device path. */
   artifact(recipe: ArtifactRecipe): Promise<string>;
+  /** Copies an artifact built once with buildArtifactFile into the sysroot (matrix runs reuse one build). */
+  copyArtifact(hostFile: string, name: string): Promise<string>;
   /** Writes a root-filesystem state script or a health.d check (device dir, name, shell body). */
   script(deviceDir: string, name: string, body: string): Promise<void>;
   /** Starts a deployment of `uri` and boots/resumes until it ends. */
@@ -85,6 +87,8 @@ const HEALTH_SCRIPT = `grep -q '"state": "running"' "$OTA_SIM_SYSROOT/run/sim/sy
 export async function createSimHarness(options: SimDeviceOptions & { logger?: Logger } = {}): Promise<SimHarness> {
   const { logger, ...deviceOptions } = options;
   const device = await SimDevice.create({
+    // tmpfs when there is one: the sim fsyncs for real, and a busy host disk would make hundreds of runs crawl
+    ...(deviceOptions.dir === undefined && existsSync("/dev/shm") ? { dir: await mkdtemp(join("/dev/shm", "ota-sim-")) } : {}),
     ...deviceOptions,
     slotA: deviceOptions.slotA ?? { version: "v1", bootBytes: 64 * 1024, systemBytes: 128 * 1024 },
     slotB: deviceOptions.slotB ?? { version: "v1", bootBytes: 64 * 1024, systemBytes: 128 * 1024 },
@@ -103,41 +107,22 @@ export async function createSimHarness(options: SimDeviceOptions & { logger?: Lo
     device,
     chain,
     async artifact(recipe) {
-      const images = makeSlotImages({
-        version: recipe.version,
-        behaviour: recipe.behaviour ?? "boots",
-        bootBytes: 64 * 1024,
-        systemBytes: recipe.systemBytes ?? 128 * 1024,
-      });
       const devicePath = `/var/tmp/${recipe.name}.mender`;
       const host = device.path(devicePath);
       await mkdir(dirname(host), { recursive: true });
-      const out = createWriteStream(host);
-      const scripts = Object.entries(recipe.scripts ?? {}).map(([name, body]) => ({
-        name,
-        content: Buffer.from(`#!/bin/sh\necho "${name}" >> "${chainLog}"\n${body}\n`),
-        mode: 0o755,
-      }));
-      await writeArtifact(
-        rpiAbSlotWriteOptions({
-          name: recipe.name,
-          deviceTypes: [recipe.deviceType ?? device.deviceType],
-          files: [
-            { name: "boot", size: images.boot.length, open: () => Readable.from([images.boot]) },
-            { name: "system", size: images.system.length, open: () => Readable.from([images.system]) },
-          ],
-          scripts,
-          compression: "none",
-        }),
-        out,
-      );
-      await finished(out);
+      await buildArtifactFile({ ...recipe, deviceType: recipe.deviceType ?? device.deviceType }, host);
+      return devicePath;
+    },
+    async copyArtifact(hostFile, name) {
+      const devicePath = `/var/tmp/${name}.mender`;
+      await mkdir(dirname(device.path(devicePath)), { recursive: true });
+      await copyFile(hostFile, device.path(devicePath));
       return devicePath;
     },
     async script(deviceDir, name, body) {
       const host = device.path(`${deviceDir}/${name}`);
       await mkdir(dirname(host), { recursive: true });
-      await writeFile(host, `#!/bin/sh\necho "${name}" >> "${chainLog}"\n${body}\n`);
+      await writeFile(host, scriptText(name, body));
       await chmod(host, 0o755);
     },
     agent() {
@@ -180,6 +165,13 @@ export async function createSimHarness(options: SimDeviceOptions & { logger?: Lo
             outcome = await runner.start(dep, { reboot: true, signal, onState, ...(server ? { server } : {}) });
           } else {
             outcome = await runner.resume({ signal, onState, ...(server ? { server } : {}) });
+            if (outcome.kind === "nothing") {
+              // the deployment may have finished just before the cut (only removing its record was left)
+              const last = await runner.lastResult();
+              if (last?.deploymentId === dep.id) {
+                outcome = { kind: last.result, deploymentId: last.deploymentId, artifactName: last.artifactName, state: "Idle" };
+              }
+            }
           }
         } catch (err) {
           if (!isSimStop(err)) throw err;
@@ -203,6 +195,44 @@ export async function createSimHarness(options: SimDeviceOptions & { logger?: Lo
   };
   await harness.script("/etc/ota-agent/health.d", "10-system-running", HEALTH_SCRIPT);
   return harness;
+}
+
+/**
+ * A script logs its own name into `<device dir>/chain-scripts.log`, found through OTA_SIM_SYSROOT (set by the
+ * sim's platform for every process), so one artifact build serves any number of devices.
+ */
+function scriptText(name: string, body: string): string {
+  return `#!/bin/sh\necho "${name}" >> "$OTA_SIM_SYSROOT/../chain-scripts.log"\n${body}\n`;
+}
+
+/** Writes an rpi-ab-slot artifact with sim slot images (and logging state scripts) to `hostPath`. */
+export async function buildArtifactFile(recipe: ArtifactRecipe & { deviceType: string }, hostPath: string): Promise<void> {
+  const images = makeSlotImages({
+    version: recipe.version,
+    behaviour: recipe.behaviour ?? "boots",
+    bootBytes: 64 * 1024,
+    systemBytes: recipe.systemBytes ?? 128 * 1024,
+  });
+  const out = createWriteStream(hostPath);
+  const scripts = Object.entries(recipe.scripts ?? {}).map(([name, body]) => ({
+    name,
+    content: Buffer.from(scriptText(name, body)),
+    mode: 0o755,
+  }));
+  await writeArtifact(
+    rpiAbSlotWriteOptions({
+      name: recipe.name,
+      deviceTypes: [recipe.deviceType],
+      files: [
+        { name: "boot", size: images.boot.length, open: () => Readable.from([images.boot]) },
+        { name: "system", size: images.system.length, open: () => Readable.from([images.system]) },
+      ],
+      scripts,
+      compression: "none",
+    }),
+    out,
+  );
+  await finished(out);
 }
 
 /** A runner over the agent's own services, with every update module wrapped to log its state calls. */
