@@ -6,11 +6,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../../artifacts/cli/main.js";
 import { readAll } from "../artifact-kit.js";
+import { SAMPLE_ARTIFACTS, SAMPLE_INPUTS } from "../fixture-paths.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ota-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const INPUTS = "/work/shared/samples/mender/inputs";
-const SAMPLES = "/work/shared/samples/mender/artifacts";
+const INPUTS = SAMPLE_INPUTS;
+const SAMPLES = SAMPLE_ARTIFACTS;
 const p = (n: string) => join(dir, n);
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -61,7 +61,7 @@ describe("compression tools", () => {
       import { openArtifact } from "./artifacts/reader/open-artifact.ts";
       import { Readable } from "node:stream";
       import { readFileSync } from "node:fs";
-      const a = await openArtifact(Readable.from([readFileSync("/work/shared/samples/mender/artifacts/rootfs-lzma-unsigned.mender")]));
+      const a = await openArtifact(Readable.from([readFileSync("test/fixtures/artifacts/mender-samples/artifacts/rootfs-lzma-unsigned.mender")]));
       const s = await a.done();
       console.log(s.payloads[0].files[0].sha256);`;
     const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: process.cwd(), env: { ...process.env, PATH: "/nonexistent" }, encoding: "utf8" });

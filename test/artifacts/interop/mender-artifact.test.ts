@@ -9,9 +9,10 @@ import { writeArtifact, type WriteOptions } from "../../../artifacts/writer/writ
 import { rpiAbSlotWriteOptions } from "../../../artifacts/rpi/rpi-ab-slot.js";
 import { readAll, readError, sha } from "../artifact-kit.js";
 import { generateKeyPairSync } from "node:crypto";
+import { SAMPLE_INPUTS } from "../fixture-paths.js";
 
 const hasTool = spawnSync("mender-artifact", ["--version"]).status === 0;
-const INPUTS = "/work/shared/samples/mender/inputs";
+const INPUTS = SAMPLE_INPUTS;
 
 describe.skipIf(!hasTool)("interop with mender-artifact (skipped only when the mender-artifact binary is not installed)", () => {
   let dir = "";

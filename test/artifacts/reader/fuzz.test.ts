@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { isArtifactError } from "../../../artifacts/errors.js";
 import { openArtifact } from "../../../artifacts/reader/open-artifact.js";
 import { testKeys, writeToBuffer } from "../artifact-kit.js";
+import { SAMPLES } from "../fixture-paths.js";
 
-const SAMPLES = "/work/shared/samples/mender";
 const CASES = Number(process.env.OTA_FUZZ_CASES ?? 6000);
 const SEED = Number(process.env.OTA_FUZZ_SEED ?? 0x5eed);
 const PER_CASE_TIMEOUT_MS = 10_000;

@@ -4,8 +4,8 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { openArtifact } from "../../../artifacts/reader/open-artifact.js";
 import { craft, GOOD_FILE, readAll, readError, sha, testKeys } from "../artifact-kit.js";
+import { SAMPLES } from "../fixture-paths.js";
 
-const SAMPLES = "/work/shared/samples/mender";
 const samples = readdirSync(`${SAMPLES}/artifacts`).filter((f) => f.endsWith(".mender"));
 const key = (name: string) => readFileSync(`${SAMPLES}/keys/${name}-public.pem`, "utf8");
 const keyFor = (f: string) => (f.includes("rsa") ? [key("rsa")] : f.includes("ecdsa") ? [key("ecdsa")] : []);

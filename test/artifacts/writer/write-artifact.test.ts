@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import { writeArtifact } from "../../../artifacts/writer/write-artifact.js";
 import { goJson } from "../../../artifacts/writer/go-json.js";
 import { readAll, sha, writeToBuffer } from "../artifact-kit.js";
+import { SAMPLE_INPUTS } from "../fixture-paths.js";
 
-const INPUTS = "/work/shared/samples/mender/inputs";
+const INPUTS = SAMPLE_INPUTS;
 
 function members(buf: Buffer): Array<{ name: string; mode: number; mtime: number; body: Buffer }> {
   const out = [];
