@@ -46,6 +46,8 @@ export type DeploymentOutcome =
       rebootRequested?: boolean;
       /** The deployment's first error, for failures. */
       error?: { code: string; message: string; state: string };
+      /** What Download produced (absent when it never finished). */
+      download?: DownloadResult;
     };
 
 export interface StartOptions {
@@ -249,6 +251,7 @@ export class DeploymentRunner {
       deploymentId: record.deployment.id,
       artifactName: record.download?.artifactName ?? record.deployment.artifactName,
       state: stop.stoppedAt,
+      ...(record.download ? { download: record.download } : {}),
     };
     if (stop.next) return { kind: "rebooting", ...base, rebootRequested: stop.stoppedAt !== "AwaitReboot" };
     const kind = record.result ?? "failure";

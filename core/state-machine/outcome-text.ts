@@ -24,5 +24,7 @@ export function describeOutcome(outcome: DeploymentOutcome): string {
 
 /** The --json document of an outcome. */
 export function outcomeDocument(outcome: DeploymentOutcome): Record<string, unknown> {
-  return { ...outcome, ok: outcome.kind === "success" || outcome.kind === "rebooting" };
+  const doc: Record<string, unknown> = { ...outcome, ok: outcome.kind === "success" || outcome.kind === "rebooting" };
+  delete doc.download;
+  return doc;
 }

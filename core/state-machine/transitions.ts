@@ -46,6 +46,7 @@ const ROWS: readonly Row[] = [
   ["AwaitReboot",                  "Failure",      "CheckRollback"],
   ["AwaitReboot",                  "LoopDetected", "StateLoop"],
   ["ArtifactReboot",               "Deferred",     "ArtifactVerifyReboot", "stop"],
+  ["ArtifactReboot",               "Success",      "ArtifactVerifyReboot"],
   ["ArtifactReboot",               "Failure",      "CheckRollback"],
   ["ArtifactReboot",               "Aborted",      "CheckRollback"],
   ["ArtifactReboot",               "LoopDetected", "StateLoop"],

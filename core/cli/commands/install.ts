@@ -2,7 +2,11 @@
 import { resolve as resolveHost } from "node:path";
 import type { CoreCommand } from "../core-command.js";
 import { EXIT } from "../exit-codes.js";
-import { OtaError } from "../../errors/index.js";
+import { OtaError, type OtaErrorCode } from "../../errors/index.js";
+import type { Deployment } from "../../capabilities/deployment-server.js";
+import { TOKENS } from "../../di/tokens.js";
+import { resolve, resolveOptional } from "../../di/resolve.js";
+import { describeOutcome } from "../../state-machine/outcome-text.js";
 import { ProgressRenderer } from "../progress.js";
 
 const USAGE = `ota-agent install <file|url> [--sha256 HEX] [--reboot] [--json]
@@ -71,7 +75,6 @@ export const installCommand: CoreCommand = {
       }
       uri = device;
     }
-    const { runStandaloneInstall } = await import("../../install/standalone-install.js");
     const io = ctx.io;
     // progress goes to stdout with --json (machine readers), else to stderr so stdout stays the result
     const progress = new ProgressRenderer(io.json ? io.stdout : io.stderr, {
@@ -84,16 +87,38 @@ export const installCommand: CoreCommand = {
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
     try {
-      const outcome = await runStandaloneInstall(agent.container, {
+      if (!agent.info.deviceType) {
+        throw new OtaError("OTA_ERR_DEVICE_TYPE_UNKNOWN", "no device type: set deviceType in the config or <dataDir>/device_type");
+      }
+      // Through the deployment runner: the deployment is recorded, ArtifactInstall arms the trial, --reboot reboots
+      // into it, and `ota-agent resume` (or the daemon) verifies, health-checks and commits after the reboot.
+      const runner = resolve(agent.container, TOKENS.DeploymentRunner);
+      const deployment: Deployment = {
+        id: `standalone-${agent.platform.clock.now()}`,
+        artifactName: "",
         uri,
-        reboot: parsed.reboot,
-        deviceType: agent.info.deviceType,
-        dataDir: agent.config.dataDir,
-        signal: abort.signal,
-        log: await ctx.logger(),
-        onProgress: (p) => progress.update(p, p.phase === "done"),
+        policy: { download: "forced", update: "forced" },
+        server: "standalone",
         ...(parsed.sha256 !== undefined ? { sha256: parsed.sha256 } : {}),
+      };
+      const run = await runner.start(deployment, {
+        reboot: parsed.reboot,
+        signal: abort.signal,
+        onProgress: (p) => progress.update(p, p.phase === "done"),
       });
+      if (run.kind === "nothing" || !run.download || (run.kind !== "rebooting" && run.kind !== "success")) {
+        const e = run.kind !== "nothing" ? run.error : undefined;
+        throw new OtaError((e?.code ?? "OTA_ERR_INTERNAL") as OtaErrorCode, `install: ${describeOutcome(run)}`, {
+          details: { outcome: run.kind, state: run.kind !== "nothing" ? run.state : undefined },
+        });
+      }
+      const armed = resolveOptional(agent.container, TOKENS.Bootloader) !== undefined || !run.download.payloads.some((p) => p.type === "rpi-ab-slot" || p.type === "rootfs-image");
+      const outcome = {
+        result: run.download,
+        armed,
+        reboot: run.kind === "rebooting" ? "Yes" : "No",
+        rebooted: run.kind === "rebooting" && run.rebootRequested === true,
+      };
       progress.finish();
       const r = outcome.result;
       if (io.json) {
@@ -118,8 +143,8 @@ export const installCommand: CoreCommand = {
           ? outcome.reboot !== "No"
             ? outcome.rebooted
               ? "rebooting into it now"
-              : "armed: reboot to try it (ota-agent install --reboot, or reboot with '0 tryboot')"
-            : "installed"
+              : "armed: run `ota-agent resume` to reboot into the trial (or install with --reboot)"
+            : "installed and committed"
           : "written but not armed: no bootloader plugin is loaded";
         io.stdout.write(`installed ${what}: ${note}\nsha256 ${r.sha256}, ${r.bytesRead} bytes\n`);
       }

@@ -12,6 +12,11 @@ export class ArtifactRebootState extends PersistedState {
     if (await ctx.reportOrAbort(this.name, "rebooting")) return "Aborted";
     const err = await ctx.runScripts(this.name, "Enter");
     if (err) return this.failed(ctx, err);
+    if (await this.alreadyInTrial(ctx)) {
+      // Rebooted into the trial by hand (`reboot "0 tryboot"`) while the deployment waited: go on verifying.
+      ctx.note("info", "already running the trial; not rebooting again");
+      return "Success";
+    }
     let automatic = false;
     try {
       // Durable before any reboot: a rollback must then leave the trial with a reboot of its own. (A power cut
@@ -29,6 +34,14 @@ export class ArtifactRebootState extends PersistedState {
       return this.failed(ctx, e);
     }
     return "Deferred";
+  }
+
+  private async alreadyInTrial(ctx: DeploymentContext): Promise<boolean> {
+    const bootloader = ctx.services.bootloader;
+    const slots = ctx.record.slots;
+    if (!bootloader || !slots) return false;
+    const boot = await bootloader.state();
+    return boot.trial && boot.booted === slots.to;
   }
 
   private async failed(ctx: DeploymentContext, err: unknown): Promise<StateEvent> {
