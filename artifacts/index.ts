@@ -20,6 +20,7 @@ export { openArtifact, DEFAULT_READ_LIMITS, type OpenedArtifact } from "./reader
 export { checkCompatibility } from "./reader/depends-check.js";
 export { signManifest, verifyManifest } from "./crypto/manifest-signature.js";
 export { openSparseImage, isSparseImage, SPARSE_MAGIC, type SparseImage, type SparseRange } from "./sparse/sparse-image.js";
+export { crc32Combine } from "./sparse/crc32-combine.js";
 export { encodeSparseFile, encodeSparseBuffer, type SparseEncodeOptions, type SparseEncodedStream } from "./sparse/sparse-encoder.js";
 export { writeArtifact, VERSION_BYTES, type WriteOptions, type WriteResult, type WriterFile, type WriterScript } from "./writer/write-artifact.js";
 export { readRpiUpdate, type RpiUpdate, type RpiUpdateFile, type RpiUpdateOptions } from "./rpi/read-rpi-update.js";

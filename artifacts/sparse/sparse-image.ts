@@ -2,6 +2,7 @@
 import type { Readable } from "node:stream";
 import { crc32 } from "node:zlib";
 import { ArtifactError } from "../errors.js";
+import { crc32Combine, crc32Repeat } from "./crc32-combine.js";
 import { ByteReader } from "../tar/byte-reader.js";
 
 export const SPARSE_MAGIC = 0xed26ff3a;
@@ -63,6 +64,7 @@ export async function openSparseImage(input: Readable | AsyncIterable<Buffer>, l
     throw new ArtifactError("OTA_ERR_ARTIFACT_TRUNCATED", `${label}: ends inside the sparse header`, { details: { member: label } });
   }
   const expandedSize = blockSize * totalBlocks;
+  if (!Number.isSafeInteger(expandedSize)) throw bad(label, `expanded size ${blockSize} × ${totalBlocks} is out of range`);
   let used = false;
 
   async function* ranges(): AsyncGenerator<SparseRange> {
@@ -102,19 +104,14 @@ export async function openSparseImage(input: Readable | AsyncIterable<Buffer>, l
           const pattern = await bytes.readExact(4);
           if (pattern.length < 4) throw truncated();
           const copy = Buffer.from(pattern);
-          if (blocks > 0) {
-            const blockBuf = Buffer.alloc(blockSize, copy);
-            for (let i = 0; i < blocks; i++) crc = crc32(blockBuf, crc);
-          }
+          // Combined, not computed over the bytes: a run may span gigabytes (or be hostile).
+          if (blocks > 0) crc = crc32Combine(crc, crc32Repeat(crc32(Buffer.alloc(blockSize, copy)), blockSize, blocks), blocks * blockSize);
           yield { kind: "fill", offset, length: blocks * blockSize, pattern: copy };
           break;
         }
         case CHUNK_DONT_CARE: {
           if (dataSz !== 0) throw bad(label, `don't-care chunk ${chunk} carries ${dataSz} data bytes`);
-          if (blocks > 0) {
-            const zero = Buffer.alloc(blockSize);
-            for (let i = 0; i < blocks; i++) crc = crc32(zero, crc);
-          }
+          if (blocks > 0) crc = crc32Combine(crc, crc32Repeat(crc32(Buffer.alloc(blockSize)), blockSize, blocks), blocks * blockSize);
           yield { kind: "skip", offset, length: blocks * blockSize };
           break;
         }

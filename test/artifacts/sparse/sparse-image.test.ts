@@ -107,3 +107,54 @@ describe("sparse codec", () => {
     expect(max).toBeLessThanOrEqual(1024 * 1024);
   });
 });
+
+describe("sparse decoder fuzzing", () => {
+  it("2000 mutated images: only ArtifactErrors, and every range stays inside the declared size in ascending order", async () => {
+    const { isArtifactError } = await import("../../../artifacts/errors.js");
+    const base = await encodeSparseBuffer(sampleImage(), { dontCareZeros: true });
+    let x = 0x1234567;
+    const r = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) / 0x1000000;
+    for (let i = 0; i < 2000; i++) {
+      const b = Buffer.from(base);
+      const n = 1 + Math.floor(r() * 4);
+      for (let k = 0; k < n; k++) b[Math.floor(r() * Math.min(b.length, r() < 0.7 ? 200 : b.length))] = Math.floor(r() * 256);
+      const input = r() < 0.2 ? b.subarray(0, Math.floor(r() * b.length)) : b;
+      try {
+        const img = await openSparseImage(Readable.from([input]));
+        let next = 0;
+        for await (const range of img.ranges()) {
+          const len = range.kind === "raw" ? range.data.length : range.length;
+          expect(range.offset, `case ${i}`).toBe(next);
+          next = range.offset + len;
+          expect(next, `case ${i}`).toBeLessThanOrEqual(img.expandedSize);
+        }
+      } catch (err) {
+        if (!isArtifactError(err)) throw new Error(`case ${i}: non-ArtifactError ${String(err)}`);
+      }
+    }
+  });
+});
+
+describe("CRC32 over sparse runs", () => {
+  it("combined CRCs of repeated blocks equal zlib's CRC over the bytes", async () => {
+    const { crc32Combine, crc32Repeat } = await import("../../../artifacts/sparse/crc32-combine.js");
+    const a = Buffer.from("hello ");
+    const b = Buffer.from("sparse world");
+    expect(crc32Combine(crc32(a), crc32(b), b.length)).toBe(crc32(Buffer.concat([a, b])));
+    const block = Buffer.alloc(4096, Buffer.from([9, 8, 7, 6]));
+    for (const n of [1, 2, 3, 7, 64]) expect(crc32Repeat(crc32(block), block.length, n), `n=${n}`).toBe(crc32(Buffer.concat(Array(n).fill(block) as Buffer[])));
+  });
+
+  it("sparse-huge-dont-care-run with a CRC chunk is checked without touching the bytes", async () => {
+    // 2^31 blocks of 4 KiB (8 TiB) of DONT_CARE followed by a CRC32 chunk: must finish at once, not hang.
+    const blocks = 2 ** 31;
+    const head = Buffer.alloc(28);
+    head.writeUInt32LE(0xed26ff3a, 0); head.writeUInt16LE(1, 4); head.writeUInt16LE(28, 8); head.writeUInt16LE(12, 10);
+    head.writeUInt32LE(4096, 12); head.writeUInt32LE(blocks, 16); head.writeUInt32LE(2, 20);
+    const skip = Buffer.alloc(12); skip.writeUInt16LE(0xcac3, 0); skip.writeUInt32LE(blocks, 4); skip.writeUInt32LE(12, 8);
+    const crc = Buffer.alloc(16); crc.writeUInt16LE(CHUNK_CRC32, 0); crc.writeUInt32LE(16, 8); crc.writeUInt32LE(0xdeadbeef, 12);
+    const img = await openSparseImage(Readable.from([Buffer.concat([head, skip, crc])]));
+    expect(img.expandedSize).toBe(blocks * 4096);
+    await expect((async () => { for await (const _r of img.ranges()) { /* consume */ } })()).rejects.toMatchObject({ code: "OTA_ERR_ARTIFACT_SPARSE_CRC_MISMATCH" });
+  });
+});
