@@ -79,7 +79,9 @@ export async function decompress(kind: Compression, input: Readable, member: str
     }
     case "xz": {
       const tool = choice === "auto" ? findTool("xz") : null;
-      if (tool !== null) return runFilter(tool, ["-d", "-c", "-q"], input, failure(member));
+      // A hostile header could ask for a huge dictionary: cap what the decoder may allocate (mender-artifact's lzma
+      // preset needs 64 MiB). zstd's own default cap (128 MiB window) already applies.
+      if (tool !== null) return runFilter(tool, ["-d", "-c", "-q", "--memlimit-decompress=256MiB"], input, failure(member));
       return wasmXzStream(input, member);
     }
     case "zstd": {
