@@ -117,21 +117,16 @@ async function openRpiUpdate(stream: Readable, options: OpenArtifactInputOptions
       { details: { format: "rpi-update" } },
     );
   }
-  const artifacts = (await import("../../artifacts/index.js")) as Record<string, unknown>;
-  const read = artifacts.readRpiUpdate as undefined | ((s: Readable) => Promise<RpiUpdateLike>);
-  if (typeof read !== "function") {
-    stream.destroy();
-    throw new OtaError("OTA_ERR_INSTALL_ARTIFACT_INVALID", "this build cannot read update.tar.zst (reader missing)");
-  }
-  const update = await read(stream);
+  const { readRpiUpdate, RPI_AB_SLOT_TYPE, RPI_AB_SLOT_CLEARS } = await import("../../artifacts/index.js");
+  const update = await readRpiUpdate(stream);
   const name = update.name ?? options.name;
-  const type = "rpi-ab-slot";
+  const type = RPI_AB_SLOT_TYPE;
   const header: ArtifactInputHeader = {
     format: "rpi-update",
     artifactName: name,
     deviceTypes: update.deviceType ? [update.deviceType] : [options.installed.deviceType],
     provides: { artifact_name: name },
-    clearsProvides: ["rpi-ab-slot.*", "rootfs-image.*"],
+    clearsProvides: [...RPI_AB_SLOT_CLEARS],
     depends: {},
     payloads: [{ index: 0, type, typeInfo: { type }, metaData: {} }],
     scripts: [],
@@ -147,7 +142,7 @@ async function openRpiUpdate(stream: Readable, options: OpenArtifactInputOptions
   return {
     header,
     async *payloads(): AsyncIterable<ArtifactInputPayload> {
-      yield { index: 0, type, files: update.files() };
+      yield { index: 0, type, files: slotImages(update.files()) };
     },
     async done(): Promise<void> {
       await update.done();
@@ -158,10 +153,22 @@ async function openRpiUpdate(stream: Readable, options: OpenArtifactInputOptions
   };
 }
 
-/** The shape this adapter needs from artifacts' update.tar.zst reader (bound when that reader lands). */
-interface RpiUpdateLike {
-  name?: string;
-  deviceType?: string;
-  files(): AsyncIterable<{ name: string; size: number; stream: Readable }>;
-  done(): Promise<unknown>;
+/**
+ * otamaker payloads other than `image-sparse` (`script`, `tmpfile`) are not run: refusing them is clearer than
+ * installing half of what the author meant. Sparse images go to the rpi-ab-slot module, which checks the names.
+ */
+async function* slotImages(
+  files: AsyncIterable<{ name: string; size: number; stream: Readable; payloadType: string }>,
+): AsyncGenerator<{ name: string; size: number; stream: Readable }> {
+  for await (const file of files) {
+    if (file.payloadType !== "image-sparse") {
+      file.stream.destroy();
+      throw new OtaError(
+        "OTA_ERR_INSTALL_PAYLOAD_INVALID",
+        `update.tar.zst payload "${file.name}" has type ${file.payloadType}; only image-sparse payloads are supported`,
+        { details: { file: file.name, payloadType: file.payloadType } },
+      );
+    }
+    yield { name: file.name, size: file.size, stream: file.stream };
+  }
 }
