@@ -28,6 +28,12 @@ export interface CoreCommand {
   readonly usage: string;
   /** True when the command only reads (it then accepts --json). */
   readonly readOnly: boolean;
+  /**
+   * Hold the agent lock (`<dataDir>/agent.lock`) while the command runs, so it and the daemon or another install
+   * exclude each other (OTA_ERR_LOCKED, exit 4). Default: `!readOnly`. Commands that first try a running daemon
+   * (check-update) set false and take the lock themselves when they act alone.
+   */
+  readonly lock?: boolean;
   /** Log lines go to stdout instead of stderr (the daemon: journald collects stdout). */
   readonly logToStdout?: boolean;
   /** Returns the exit code (core/cli/exit-codes.ts); thrown OtaErrors are printed by the CLI with their code. */

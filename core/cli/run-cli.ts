@@ -76,7 +76,15 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
         return EXIT.OK;
       }
       session = new Session(io, globals, env, options, cmd.logToStdout === true);
-      return await cmd.run(args, session.context);
+      if (!(cmd.lock ?? !cmd.readOnly)) return await cmd.run(args, session.context);
+      // Commands that change deployments exclude each other and the daemon (OTA_ERR_LOCKED, exit code 4).
+      const [{ AgentLock }, platform, { config }] = await Promise.all([import("../control/agent-lock.js"), session.context.platform(), session.context.config()]);
+      const lock = await AgentLock.acquire(platform, config.dataDir, cmd.name);
+      try {
+        return await cmd.run(args, session.context);
+      } finally {
+        await lock.release();
+      }
     }
     session = new Session(io, globals, env, options, false);
     const found = (await pluginCommands(await session.agent())).find((c) => c.name === command);

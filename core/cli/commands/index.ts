@@ -4,6 +4,11 @@ import type { CoreCommandEntry } from "../core-command.js";
 /** Add a line per command; keep it a plain array (plugins contribute theirs through the cli-command capability). */
 export const coreCommands: CoreCommandEntry[] = [
   {
+    name: "check-update",
+    summary: "make the daemon check for an update now (or, without a daemon, ask the server once)",
+    load: () => import("./check-update.js").then((m) => m.checkUpdateCommand),
+  },
+  {
     name: "commit",
     summary: "commit the running trial of the deployment in progress (after verify and health checks)",
     load: () => import("./commit.js").then((m) => m.commitCommand),
@@ -12,6 +17,11 @@ export const coreCommands: CoreCommandEntry[] = [
     name: "config",
     summary: "print the effective configuration, defaults applied and secrets redacted",
     load: () => import("./config.js").then((m) => m.configCommand),
+  },
+  {
+    name: "daemon",
+    summary: "run the agent as a service: resume, poll the server, deploy, answer the control socket",
+    load: () => import("./daemon.js").then((m) => m.daemonCommand),
   },
   {
     name: "install",
@@ -32,6 +42,11 @@ export const coreCommands: CoreCommandEntry[] = [
     name: "rollback",
     summary: "abandon the uncommitted deployment in progress: disarm, reboot back if in the trial, report failure",
     load: () => import("./rollback.js").then((m) => m.rollbackCommand),
+  },
+  {
+    name: "send-inventory",
+    summary: "send the device inventory to the fleet server now (through the daemon when it runs)",
+    load: () => import("./send-inventory.js").then((m) => m.sendInventoryCommand),
   },
   {
     name: "slots",

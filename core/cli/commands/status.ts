@@ -1,5 +1,6 @@
 // `ota-agent status`: booted / committed slot, trial, the deployment in progress, the installed artifact, last result.
 import type { BootState } from "../../capabilities/bootloader.js";
+import type { Platform } from "../../capabilities/platform.js";
 import type { CoreCommand } from "../core-command.js";
 import { EXIT } from "../exit-codes.js";
 import { rejectArgs } from "../reject-args.js";
@@ -15,7 +16,8 @@ export const statusCommand: CoreCommand = {
 
 Read-only. JSON keys: booted, committed ("a"/"b", null without a bootloader plugin), trial (boolean), armed
 (slot a trial reboot would start, or null), state ("idle" or the deployment's saved state), deployment (id,
-artifact, state, store count, or null), artifact { name, group, provides }, lastResult (or null), bootError
+artifact, state, store count, or null), artifact { name, group, provides }, lastResult (or null), daemon (the running daemon's pid, phase, deployment,
+nextCheckAt, lastCheck..., or null; an unreachable daemon gives { error }), bootError
 (when the boot state cannot be read).`,
   readOnly: true,
   async run(args, ctx) {
@@ -33,6 +35,7 @@ artifact, state, store count, or null), artifact { name, group, provides }, last
     const record = await runner.current().catch(() => undefined);
     const installed = await runner.installed({ persist: false });
     const last = await runner.lastResult().catch(() => undefined);
+    const daemon = await daemonStatus(agent.platform, agent.config.daemon.controlSocket);
     const doc = {
       booted: boot?.booted ?? null,
       committed: boot?.committed ?? null,
@@ -52,6 +55,8 @@ artifact, state, store count, or null), artifact { name, group, provides }, last
         : null,
       artifact: { name: installed.artifactName, group: installed.artifactGroup ?? null, provides: flattenProvides(installed) },
       lastResult: last ?? null,
+      // What the running daemon is doing (phase, next check, last check), or null when none runs.
+      daemon,
       ...(bootError ? { bootError } : {}),
     };
     if (ctx.io.json) {
@@ -65,8 +70,28 @@ artifact, state, store count, or null), artifact { name, group, provides }, last
     out += row("armed", boot?.armed ?? "-");
     out += row("artifact", installed.artifactName + (installed.artifactGroup ? ` (group ${installed.artifactGroup})` : ""));
     out += row("deployment", record ? `${doc.deployment!.artifactName || record.deployment.uri} at ${record.state} (id ${record.deployment.id})` : "none in progress");
+    out += row("daemon", daemon ? describeDaemon(daemon) : "not running");
     out += row("last", last ? `${last.artifactName}: ${last.result}${last.error ? ` (${last.error.code})` : ""} at ${last.finishedAt}` : "-");
     ctx.io.stdout.write(out);
     return EXIT.OK;
   },
 };
+
+/** Asks a running daemon for its view (over the control socket); null when none runs. */
+async function daemonStatus(platform: Platform, socketPath: string): Promise<Record<string, unknown> | null> {
+  const { sendControlRequest, NO_DAEMON } = await import("../../control/control-client.js");
+  try {
+    const answer = await sendControlRequest(platform, socketPath, "status", { timeoutMs: 3_000 });
+    return answer === NO_DAEMON ? null : (answer as Record<string, unknown>);
+  } catch (err) {
+    const e = asOtaError(err, "OTA_ERR_DAEMON_CONTROL", "daemon status");
+    return { error: { code: e.code, message: e.message } };
+  }
+}
+
+function describeDaemon(d: Record<string, unknown>): string {
+  if (d["error"]) return `unreachable (${(d["error"] as { code: string }).code})`;
+  const dep = d["deployment"] as { id: string; state?: string } | undefined;
+  const next = typeof d["nextCheckAt"] === "string" ? `, next check ${d["nextCheckAt"]}` : "";
+  return `pid ${String(d["pid"])}, ${String(d["phase"])}${dep ? ` (deployment ${dep.id}${dep.state ? ` at ${dep.state}` : ""})` : ""}${next}`;
+}
