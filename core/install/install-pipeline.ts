@@ -83,7 +83,11 @@ export class InstallPipeline {
     };
     signal.addEventListener("abort", onAbort, { once: true });
     opened.stream.on("error", (err) => digest.destroy(err));
+    // readers see a failure through their reads; this listener only keeps a failure that happens while no reader
+    // is attached (between sniffing and parsing, or after a module gave up) from becoming an uncaught exception
+    digest.on("error", () => undefined);
     opened.stream.pipe(digest);
+    if (signal.aborted) onAbort();
 
     let input: ArtifactInput | undefined;
     try {
