@@ -17,8 +17,9 @@ export class SyncState extends DeploymentState {
     const bootloader = ctx.services.bootloader;
     if (bootloader) {
       const boot = await bootloader.state();
-      // Installing now would overwrite the other slot, which is the only known-good one during a trial.
-      if (boot.booted !== boot.committed || boot.trial) {
+      // Installing now would overwrite the other slot, which is the only known-good one during a trial. (A trial
+      // boot that was committed is fine: its device-tree tryboot flag stays 1 until the next boot.)
+      if (boot.booted !== boot.committed) {
         throw new OtaError(
           "OTA_ERR_STATE_UNCOMMITTED_TRIAL",
           `booted slot ${boot.booted} is not the committed slot ${boot.committed}${boot.trial ? " (trial boot)" : ""}: refusing to install`,
