@@ -13,8 +13,6 @@ export default defineScenario({
       "module:artifactVerifyReboot",
       "script:ArtifactRollback_Enter_01",
       "module:artifactRollback",
-      "module:artifactRollbackReboot",
-      "module:artifactVerifyRollbackReboot",
       "module:artifactFailure",
       "module:cleanup",
     ],

@@ -13,8 +13,6 @@ export default defineScenario({
       "module:artifactReboot",
       "module:artifactVerifyReboot",
       "module:artifactRollback",
-      "module:artifactRollbackReboot",
-      "module:artifactVerifyRollbackReboot",
       "module:artifactFailure",
       "module:cleanup",
     ],
