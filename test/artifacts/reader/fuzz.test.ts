@@ -7,7 +7,7 @@ import { openArtifact } from "../../../artifacts/reader/open-artifact.js";
 import { testKeys, writeToBuffer } from "../artifact-kit.js";
 import { SAMPLES } from "../fixture-paths.js";
 
-const CASES = Number(process.env.OTA_FUZZ_CASES ?? 6000);
+const CASES = Number(process.env.OTA_FUZZ_CASES ?? 4000);
 const SEED = Number(process.env.OTA_FUZZ_SEED ?? 0x5eed);
 const PER_CASE_TIMEOUT_MS = 10_000;
 
