@@ -11,6 +11,7 @@ import { NodePlatform } from "../../../core/platform/node-platform.js";
 import { FileStateStore } from "../../../core/store/file-state-store.js";
 
 const CYCLES = 200;
+const LANES = 4;
 const dataDir = "/data";
 
 interface Rec {
@@ -94,44 +95,61 @@ class Writer {
   }
 }
 
-describe("store crash safety", () => {
-  // The timeout is headroom for a loaded machine; alone it takes about 10 s here.
-  it(`writer-killed-mid-write (${CYCLES} SIGKILLs): every read is the old or the new record, never torn`, { timeout: 180_000 }, async () => {
-    const sysroot = join(work, "root");
-    const platform = new NodePlatform({ sysroot });
-    await platform.fs.mkdir(dataDir, { recursive: true });
-    // staleTempMs 0: no other writer is alive between cycles, so every temp file is a crash leftover.
-    const store = new FileStateStore(platform, dataDir, "", { staleTempMs: 0 });
-    let seq = 0;
-    let tempsLeft = 0;
-    let unacked = 0;
-    let spare = new Writer(sysroot);
-    try {
-      for (let cycle = 0; cycle < CYCLES; cycle++) {
-        const current = spare;
-        await current.ready;
-        spare = new Writer(sysroot); // warms up while `current` writes and dies
-        const acked = await current.go(seq);
-        tempsLeft += (await readdir(platform.path(dataDir))).filter((n) => n.includes(".tmp-")).length;
-        const record = await store.read("state", parseRec); // throws OTA_ERR_STORE_CORRUPT on a torn record
-        if (acked === 0 && record === undefined) continue; // killed before the very first write finished
-        expect(record).toBeDefined();
-        // The write in flight at the kill either fully happened (acked + 1) or not at all (acked).
-        expect([acked, acked + 1]).toContain(record!.seq);
-        if (record!.seq === acked + 1) unacked += 1;
-        seq = record!.seq;
-        expect((await readdir(platform.path(dataDir))).filter((n) => n.includes(".tmp-"))).toEqual([]);
-      }
-    } finally {
-      spare.kill();
-      await spare.done.catch(() => undefined);
+interface LaneResult {
+  finalSeq: number;
+  tempsLeft: number;
+  unacked: number;
+}
+
+/** Kills `cycles` writers one after another on one data dir, checking the record after each kill. */
+async function lane(sysroot: string, cycles: number): Promise<LaneResult> {
+  const platform = new NodePlatform({ sysroot });
+  await platform.fs.mkdir(dataDir, { recursive: true });
+  // staleTempMs 0: no other writer on this data dir is alive between cycles, so every temp file is a crash leftover.
+  const store = new FileStateStore(platform, dataDir, "", { staleTempMs: 0 });
+  const result: LaneResult = { finalSeq: 0, tempsLeft: 0, unacked: 0 };
+  let spare = new Writer(sysroot);
+  try {
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      const current = spare;
+      await current.ready;
+      spare = new Writer(sysroot); // warms up while `current` writes and dies
+      const acked = await current.go(result.finalSeq);
+      result.tempsLeft += (await readdir(platform.path(dataDir))).filter((n) => n.includes(".tmp-")).length;
+      const record = await store.read("state", parseRec); // throws OTA_ERR_STORE_CORRUPT on a torn record
+      if (acked === 0 && record === undefined) continue; // killed before the very first write finished
+      expect(record).toBeDefined();
+      // The write in flight at the kill either fully happened (acked + 1) or not at all (acked).
+      expect([acked, acked + 1]).toContain(record!.seq);
+      if (record!.seq === acked + 1) result.unacked += 1;
+      result.finalSeq = record!.seq;
+      expect((await readdir(platform.path(dataDir))).filter((n) => n.includes(".tmp-"))).toEqual([]);
     }
+  } finally {
+    spare.kill();
+    await spare.done.catch(() => undefined);
+  }
+  return result;
+}
+
+describe("store crash safety", () => {
+  // Four lanes (each its own data dir) overlap their waits for the disk; the timeout is headroom for a loaded
+  // machine (alone, the test takes a few seconds).
+  it(`writer-killed-mid-write (${CYCLES} SIGKILLs): every read is the old or the new record, never torn`, { timeout: 180_000 }, async () => {
+    const lanes = await Promise.all(
+      Array.from({ length: LANES }, (_, i) => lane(join(work, `root-${i}`), CYCLES / LANES)),
+    );
+    const total = lanes.reduce((sum, l) => ({
+      finalSeq: sum.finalSeq + l.finalSeq,
+      tempsLeft: sum.tempsLeft + l.tempsLeft,
+      unacked: sum.unacked + l.unacked,
+    }));
     console.log(
-      `store crash test: ${CYCLES} kills, final seq ${seq}, ${tempsLeft} cycles left a temp file, ` +
-        `${unacked} records newer than the last ack`,
+      `store crash test: ${CYCLES} kills in ${LANES} lanes, ${total.finalSeq} records written, ` +
+        `${total.tempsLeft} kills left a temp file, ${total.unacked} records newer than the last ack`,
     );
     // Proof that kills landed inside writes (else the test would prove nothing).
-    expect(tempsLeft).toBeGreaterThan(0);
-    expect(seq).toBeGreaterThan(0);
+    expect(total.tempsLeft).toBeGreaterThan(0);
+    expect(total.finalSeq).toBeGreaterThan(0);
   });
 });
