@@ -246,7 +246,10 @@ export class UpdateScheduler {
     let result: InventoryResult;
     try {
       await this.o.server.authenticate(signal);
-      await this.o.server.sendInventory({}, signal);
+      // The installed artifact's provides (artifact_name, rootfs-image.version...) and the device type, as
+      // Mender's mender-inventory-provides script reports them: the server's view of what the device runs.
+      const installed = await this.installedState();
+      await this.o.server.sendInventory({ ...installed.provides, artifact_name: installed.artifactName, device_type: installed.deviceType }, signal);
       this.inventoryFailures = 0;
       this.inventorySent = true;
       const delay = withJitter(this.inventoryIntervalMs(), this.o.schedule.jitterPercent, this.o.random);

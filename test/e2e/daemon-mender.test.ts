@@ -1,0 +1,91 @@
+// End to end through a Mender server: the daemon on a simulated Pi takes a deployment to success, and one to rollback.
+import { afterEach, describe, expect, it } from "vitest";
+import { digest, startE2E, waitFor, type DaemonProcess, type E2E } from "./daemon-harness.js";
+
+const menderConfig = (server: { url: string }) => ({
+  plugins: {
+    "server-mender": {
+      serverUrl: server.url,
+      updatePollIntervalSeconds: 1,
+      inventoryPollIntervalSeconds: 3600,
+      retryPollIntervalSeconds: 1,
+      requestTimeoutSeconds: 5,
+    },
+  },
+});
+
+let e2e: E2E | undefined;
+afterEach(async () => {
+  await e2e?.close();
+  e2e = undefined;
+});
+
+/** Runs daemons across reboots until the server has a final status for the deployment; returns every daemon run. */
+async function runUntilFinal(t: E2E, deploymentId: string, also: () => boolean = () => true, maxBoots = 4): Promise<DaemonProcess[]> {
+  const runs: DaemonProcess[] = [];
+  for (let boot = 0; boot <= maxBoots; boot++) {
+    const d = t.daemon();
+    runs.push(d);
+    const what = await waitFor(
+      `a reboot request or a final status (boot ${boot})\n${digest(d)}`,
+      () => {
+        const statuses = t.server.mender.statuses(deploymentId);
+        if ((statuses.includes("success") || statuses.includes("failure")) && also()) return "final";
+        if (t.device.pendingReboot) return "reboot";
+        if (d.child.exitCode !== null) return "exited";
+        return undefined;
+      },
+      45_000,
+    );
+    if (what === "exited") throw new Error(`daemon exited early (${String(d.child.exitCode)}):\n${digest(d)}`);
+    const code = await d.stop();
+    expect(code, digest(d)).toBe(0);
+    if (what === "final") return runs;
+    await t.device.boot();
+  }
+  throw new Error("no final status after the allowed reboots");
+}
+
+describe("daemon with a Mender server (child process on the simulated Pi)", () => {
+  it("takes a deployment to success with the status sequence a Mender server records", async () => {
+    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
+    const file = await e2e.artifact({ name: "release-2", version: "v2" });
+    const id = e2e.server.mender.createDeployment({ artifactName: "release-2", artifact: file, deviceTypes: [e2e.device.deviceType] });
+
+    const t = e2e;
+    // Mender sends the inventory right after a deployment ends: wait for one after the final status.
+    const inventoryAfterFinal = (): boolean => {
+      const final = t.server.requests.findIndex((r) => r.endpoint === "mender.status" && (r.body as { status?: string } | undefined)?.status === "success");
+      return final >= 0 && t.server.requests.slice(final).some((r) => r.endpoint.startsWith("mender.inventory") && r.status === 200);
+    };
+    const runs = await runUntilFinal(t, id, inventoryAfterFinal);
+
+    expect(e2e.server.mender.statuses(id)).toEqual(["downloading", "installing", "rebooting", "installing", "success"]);
+    expect(runs.length).toBe(2);
+    expect(e2e.device.lastBoot?.slot).toBe("b");
+    expect((await e2e.device.autoboot()).committed).toBe("b");
+    expect((await e2e.device.slotMarker("b"))?.version).toBe("v2");
+    expect(e2e.server.violations).toEqual([]);
+    // The presigned artifact link never carries the device's token.
+    expect(e2e.server.requests.filter((r) => r.endpoint === "mender.download").every((r) => !r.hadAuthorization)).toBe(true);
+    // The inventory sent after the deployment names the new artifact.
+    const lastInventory = e2e.server.requests.filter((r) => r.endpoint.startsWith("mender.inventory") && r.status === 200).at(-1);
+    expect(JSON.stringify(lastInventory?.body)).toContain("release-2");
+  });
+
+  it("rolls back a release whose kernel panics and reports failure with the log", async () => {
+    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
+    const file = await e2e.artifact({ name: "release-3", version: "v3", behaviour: "panics" });
+    const id = e2e.server.mender.createDeployment({ artifactName: "release-3", artifact: file, deviceTypes: [e2e.device.deviceType] });
+
+    await runUntilFinal(e2e, id);
+
+    expect(e2e.server.mender.statuses(id)).toEqual(["downloading", "installing", "rebooting", "failure"]);
+    const logs = e2e.server.mender.logs(id);
+    expect(logs.length).toBe(1);
+    expect(logs[0]!.map((l) => l.message).join("\n")).toMatch(/ArtifactVerifyReboot/);
+    expect(e2e.device.lastBoot?.slot).toBe("a");
+    expect((await e2e.device.autoboot()).committed).toBe("a");
+    expect(e2e.server.violations).toEqual([]);
+  });
+});
