@@ -22,6 +22,25 @@ export const EVENTS = {
   installFailed: "install-failed",
   rollbackStarted: "rollback-started",
   commitDone: "commit-done",
+  // deployment state machine (core/state-machine)
+  deploymentDownloaded: "deployment.downloaded",
+  deploymentInstalled: "deployment.installed",
+  deploymentRebootPending: "deployment.reboot-pending",
+  deploymentRebooting: "deployment.rebooting",
+  deploymentTrialVerified: "deployment.trial-verified",
+  deploymentHealthy: "deployment.healthy",
+  deploymentRollbackRebooting: "deployment.rollback-rebooting",
+  deploymentRolledBack: "deployment.rolled-back",
+  deploymentStateFailed: "deployment.state-failed",
+  deploymentStateLoop: "deployment.state-loop",
+  deploymentStatusReported: "deployment.status-reported",
+  deploymentStatusFailed: "deployment.status-failed",
+  deploymentAborted: "deployment.aborted",
+  deploymentResume: "deployment.resume",
+  deploymentRecordInvalid: "deployment.record-invalid",
+  deploymentLogUploadFailed: "deployment.log-upload-failed",
+  deploymentInstallPaused: "deployment.install-paused",
+  deploymentInstallResumed: "deployment.install-resumed",
 } as const;
 
 export type EventId = (typeof EVENTS)[keyof typeof EVENTS];

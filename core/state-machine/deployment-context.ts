@@ -15,6 +15,7 @@ import type { HealthGate } from "./health/health-gate.js";
 import { trackFailure } from "./outcome-tracker.js";
 import type { ScriptAction, ScriptRunner } from "./scripts/script-runner.js";
 import { SCRIPT_POLICIES } from "./scripts/script-policy.js";
+import { EVENTS } from "../logging/event-ids.js";
 
 /** The pieces of the install pipeline the machine uses (core/install provides them). */
 export interface InstallPort {
@@ -133,7 +134,7 @@ export class DeploymentContext {
     // the last saved state and the next start resumes from there, as after a power cut.
     if (this.signal.aborted) rethrowIfHalt(this.signal.reason);
     const e = asOtaError(err, "OTA_ERR_INTERNAL", state);
-    this.note("error", `${state}: ${e.message}`, { event: "deployment.state-failed", state, code: e.code });
+    this.note("error", `${state}: ${e.message}`, { event: EVENTS.deploymentStateFailed, state, code: e.code });
     this.record.error ??= { code: e.code, message: e.message, state };
     this.record.tracking = trackFailure(this.record.tracking);
     return e;
@@ -206,16 +207,16 @@ export class DeploymentContext {
     for (let attempt = 0; ; attempt++) {
       try {
         const answer = await server.reportStatus(this.record.deployment, report, this.signal);
-        this.log.info({ event: "deployment.status-reported", status, answer }, `status ${status}: ${answer}`);
+        this.log.info({ event: EVENTS.deploymentStatusReported, status, answer }, `status ${status}: ${answer}`);
         if (answer === "aborted") {
           this.record.aborted = true;
-          this.note("warn", `server aborted the deployment (status ${status})`, { event: "deployment.aborted" });
+          this.note("warn", `server aborted the deployment (status ${status})`, { event: EVENTS.deploymentAborted });
         }
         return answer;
       } catch (err) {
         rethrowIfHalt(err);
         const e = asOtaError(err, "OTA_ERR_INTERNAL", `report ${status}`);
-        this.log.warn({ event: "deployment.status-failed", code: e.code, status }, e.message);
+        this.log.warn({ event: EVENTS.deploymentStatusFailed, code: e.code, status }, e.message);
         if (attempt >= retries) return "ok";
         await this.platform.clock.sleep(delay, this.signal).catch(() => undefined);
         delay *= 2;

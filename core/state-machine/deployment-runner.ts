@@ -32,6 +32,7 @@ import { initialProvides } from "./provides.js";
 import { resumeTarget } from "./resume.js";
 import { ScriptRunner } from "./scripts/script-runner.js";
 import { createStates } from "./states/index.js";
+import { EVENTS } from "../logging/event-ids.js";
 
 /** How a run of the machine ended. */
 export type DeploymentOutcome =
@@ -170,7 +171,7 @@ export class DeploymentRunner {
     record.rebootAllowed = true;
     const ctx = new DeploymentContext(this.services(), record, await this.installed(), options);
     const start = recovered ? "CheckRollback" : await this.countResume(ctx);
-    ctx.log.info({ event: "deployment.resume", stored: record.state, next: start }, `resuming deployment at ${start} (stored ${record.state})`);
+    ctx.log.info({ event: EVENTS.deploymentResume, stored: record.state, next: start }, `resuming deployment at ${start} (stored ${record.state})`);
     return this.outcome(ctx, await this.engine.run(ctx, start));
   }
 
@@ -210,7 +211,7 @@ export class DeploymentRunner {
       return record ? { record, recovered: false } : undefined;
     } catch (err) {
       if (!isOtaError(err, "OTA_ERR_STORE_CORRUPT") && !isOtaError(err, "OTA_ERR_STATE_RECORD_INVALID")) throw err;
-      this.log.error({ event: "deployment.record-invalid", code: err.code }, `deployment record unusable, rolling back: ${err.message}`);
+      this.log.error({ event: EVENTS.deploymentRecordInvalid, code: err.code }, `deployment record unusable, rolling back: ${err.message}`);
       const now = new Date(this.platform.clock.now()).toISOString();
       const record: DeploymentRecord = {
         schemaVersion: DEPLOYMENT_RECORD_SCHEMA_VERSION,

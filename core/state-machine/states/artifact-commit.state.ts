@@ -2,6 +2,7 @@
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { PersistedState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class ArtifactCommitState extends PersistedState {
   readonly name = "ArtifactCommit" as const;
@@ -18,7 +19,7 @@ export class ArtifactCommitState extends PersistedState {
       return this.failed(ctx, e);
     }
     ctx.record.progress.committed = true;
-    ctx.note("info", `committed ${ctx.record.download?.artifactName ?? ""}`, { event: "commit-done" });
+    ctx.note("info", `committed ${ctx.record.download?.artifactName ?? ""}`, { event: EVENTS.commitDone });
     return "Success";
   }
 

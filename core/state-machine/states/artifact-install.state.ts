@@ -3,6 +3,7 @@ import type { DeploymentRecord } from "../deployment-record.js";
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { PersistedState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class ArtifactInstallState extends PersistedState {
   readonly name = "ArtifactInstall" as const;
@@ -30,7 +31,7 @@ export class ArtifactInstallState extends PersistedState {
     }
     err = await ctx.runScripts(this.name, "Leave");
     if (err) return this.failed(ctx, err);
-    ctx.note("info", `installed ${ctx.record.download?.artifactName ?? ""}`, { event: "deployment.installed" });
+    ctx.note("info", `installed ${ctx.record.download?.artifactName ?? ""}`, { event: EVENTS.deploymentInstalled });
     return "Success";
   }
 

@@ -2,6 +2,7 @@
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { PersistedState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class ArtifactRebootState extends PersistedState {
   readonly name = "ArtifactReboot" as const;
@@ -22,7 +23,7 @@ export class ArtifactRebootState extends PersistedState {
       // Durable before any reboot: a rollback must then leave the trial with a reboot of its own. (A power cut
       // before this point lands on the committed slot, which needs none.)
       ctx.record.progress.rebootStarted = true;
-      ctx.note("info", "rebooting into the new software", { event: "deployment.rebooting" });
+      ctx.note("info", "rebooting into the new software", { event: EVENTS.deploymentRebooting });
       await ctx.flush();
       for (const { module, ctx: mctx } of ctx.modules()) {
         const need = await module.needsArtifactReboot(mctx);

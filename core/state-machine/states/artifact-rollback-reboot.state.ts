@@ -3,6 +3,7 @@ import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { PersistedState } from "../state.js";
 import { rethrowIfHalt } from "../halt.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class ArtifactRollbackRebootState extends PersistedState {
   readonly name = "ArtifactRollbackReboot" as const;
@@ -18,7 +19,7 @@ export class ArtifactRollbackRebootState extends PersistedState {
         if (need === "Yes") await module.artifactRollbackReboot(mctx);
         else if (need === "Automatic") automatic = true;
       }
-      ctx.note("info", "rebooting back to the committed software", { event: "deployment.rollback-rebooting" });
+      ctx.note("info", "rebooting back to the committed software", { event: EVENTS.deploymentRollbackRebooting });
       await ctx.flush();
       if (automatic) await ctx.platform.reboot();
     } catch (e) {

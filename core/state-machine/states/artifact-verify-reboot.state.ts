@@ -2,6 +2,7 @@
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { PersistedState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class ArtifactVerifyRebootState extends PersistedState {
   readonly name = "ArtifactVerifyReboot" as const;
@@ -17,7 +18,7 @@ export class ArtifactVerifyRebootState extends PersistedState {
     }
     const err = await ctx.runScripts(this.name, "Leave");
     if (err) return this.failed(ctx, err);
-    ctx.note("info", "running the new software as a trial", { event: "deployment.trial-verified" });
+    ctx.note("info", "running the new software as a trial", { event: EVENTS.deploymentTrialVerified });
     return "Success";
   }
 

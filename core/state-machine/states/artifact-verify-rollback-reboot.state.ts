@@ -3,6 +3,7 @@ import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { rethrowIfHalt } from "../halt.js";
 import { PersistedState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class ArtifactVerifyRollbackRebootState extends PersistedState {
   readonly name = "ArtifactVerifyRollbackReboot" as const;
@@ -18,7 +19,7 @@ export class ArtifactVerifyRollbackRebootState extends PersistedState {
       return "Failure";
     }
     await ctx.runScripts(this.name, "Leave");
-    ctx.note("info", "back on the committed software", { event: "deployment.rolled-back" });
+    ctx.note("info", "back on the committed software", { event: EVENTS.deploymentRolledBack });
     return "Success";
   }
 }

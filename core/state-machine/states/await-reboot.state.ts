@@ -2,6 +2,7 @@
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { PersistedState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class AwaitRebootState extends PersistedState {
   readonly name = "AwaitReboot" as const;
@@ -9,7 +10,7 @@ export class AwaitRebootState extends PersistedState {
   readonly resumeTo = "ArtifactReboot" as const;
 
   protected async enter(ctx: DeploymentContext): Promise<StateEvent> {
-    ctx.note("info", "installed and armed; the trial reboot waits for `ota-agent resume`", { event: "deployment.reboot-pending" });
+    ctx.note("info", "installed and armed; the trial reboot waits for `ota-agent resume`", { event: EVENTS.deploymentRebootPending });
     return "Deferred";
   }
 }

@@ -3,6 +3,7 @@ import { OtaError } from "../../errors/index.js";
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { DeploymentState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 /**
  * The bootloader's commit is one atomic write, but the record saying "committed" is a second one: a power cut
@@ -20,7 +21,7 @@ export class CheckCommitState extends DeploymentState {
       const boot = await bootloader.state();
       if (boot.booted === slots.to && boot.committed === slots.to) {
         ctx.record.progress.committed = true;
-        ctx.note("info", `commit of slot ${slots.to} had landed before the interruption`, { event: "commit-done" });
+        ctx.note("info", `commit of slot ${slots.to} had landed before the interruption`, { event: EVENTS.commitDone });
         return "Success";
       }
     }

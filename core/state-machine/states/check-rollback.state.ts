@@ -3,6 +3,7 @@ import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { trackRollbackStarted } from "../outcome-tracker.js";
 import { DeploymentState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class CheckRollbackState extends DeploymentState {
   readonly name = "CheckRollback" as const;
@@ -15,7 +16,7 @@ export class CheckRollbackState extends DeploymentState {
       }
     }
     ctx.record.tracking = trackRollbackStarted(ctx.record.tracking);
-    ctx.note("info", "rolling back", { event: "rollback-started" });
+    ctx.note("info", "rolling back", { event: EVENTS.rollbackStarted });
     return "Success";
   }
 }

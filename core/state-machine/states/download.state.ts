@@ -5,6 +5,7 @@ import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { flattenProvides } from "../provides.js";
 import { PersistedState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class DownloadState extends PersistedState {
   readonly name = "Download" as const;
@@ -39,7 +40,7 @@ export class DownloadState extends PersistedState {
     ctx.record.download = result;
     if (!deployment.artifactName) deployment.artifactName = result.artifactName;
     ctx.note("info", `downloaded ${result.artifactName} (${result.bytesRead} bytes, ${result.payloads.length} payloads)`, {
-      event: "deployment.downloaded",
+      event: EVENTS.deploymentDownloaded,
     });
 
     err = await ctx.runScripts("Download", "Leave");
@@ -48,13 +49,13 @@ export class DownloadState extends PersistedState {
     // Install policy (maintenance window, hawkBit "update: skip"): downloaded, nothing armed, wait here.
     const pause = await ctx.options.beforeInstall?.(deployment);
     if (pause) {
-      ctx.note("info", `downloaded; waiting to install: ${pause.reason}`, { event: "deployment.install-paused" });
+      ctx.note("info", `downloaded; waiting to install: ${pause.reason}`, { event: EVENTS.deploymentInstallPaused });
       if ((await ctx.report("pause_before_installing", 0, pause.reason)) === "aborted") {
         ctx.fail(this.name, new OtaError("OTA_ERR_STATE_ABORTED", `the server aborted deployment ${deployment.id} (status pause_before_installing)`));
         return "Aborted";
       }
       await pause.wait(ctx.signal);
-      ctx.note("info", "install window open", { event: "deployment.install-resumed" });
+      ctx.note("info", "install window open", { event: EVENTS.deploymentInstallResumed });
     }
     return "Success";
   }

@@ -2,6 +2,7 @@
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { DeploymentState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class HealthCheckState extends DeploymentState {
   readonly name = "HealthCheck" as const;
@@ -12,7 +13,7 @@ export class HealthCheckState extends DeploymentState {
       ctx.fail(this.name, err);
       return "Failure";
     }
-    ctx.note("info", "health checks passed", { event: "deployment.healthy" });
+    ctx.note("info", "health checks passed", { event: EVENTS.deploymentHealthy });
     return "Success";
   }
 }

@@ -4,6 +4,7 @@ import { OtaError } from "../../errors/index.js";
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
 import { DeploymentState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class SyncState extends DeploymentState {
   readonly name = "Sync" as const;
@@ -32,7 +33,7 @@ export class SyncState extends DeploymentState {
       const err = await ctx.runScripts("Sync", "Leave");
       if (err) return this.failed(ctx, err);
     }
-    ctx.note("info", `deployment ${ctx.record.deployment.id} accepted: ${ctx.record.deployment.uri}`, { event: "install-started" });
+    ctx.note("info", `deployment ${ctx.record.deployment.id} accepted: ${ctx.record.deployment.uri}`, { event: EVENTS.installStarted });
     return "Success";
   }
 

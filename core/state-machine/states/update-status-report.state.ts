@@ -5,6 +5,7 @@ import type { StateEvent } from "../events.js";
 import { rethrowIfHalt } from "../halt.js";
 import { resultOf } from "../outcome-tracker.js";
 import { PersistedState } from "../state.js";
+import { EVENTS } from "../../logging/event-ids.js";
 
 export class UpdateStatusReportState extends PersistedState {
   readonly name = "UpdateStatusReport" as const;
@@ -17,7 +18,7 @@ export class UpdateStatusReportState extends PersistedState {
     record.result = result;
     const ok = result === "success";
     ctx.note(ok ? "info" : "error", `deployment ${record.deployment.id} finished: ${result}`, {
-      event: ok ? "install-succeeded" : "install-failed",
+      event: ok ? EVENTS.installSucceeded : EVENTS.installFailed,
       result,
     });
     await ctx.report(ok ? "success" : "failure", ctx.services.statusRetries, ok ? undefined : record.error?.message);
@@ -27,7 +28,7 @@ export class UpdateStatusReportState extends PersistedState {
         await server.uploadLog(record.deployment, record.log, ctx.signal);
       } catch (e) {
         rethrowIfHalt(e);
-        ctx.log.warn({ event: "deployment.log-upload-failed" }, `log upload: ${e instanceof Error ? e.message : String(e)}`);
+        ctx.log.warn({ event: EVENTS.deploymentLogUploadFailed }, `log upload: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     const last: LastResult = {
