@@ -214,6 +214,10 @@ export class PluginHost {
     } catch (err) {
       abort.abort(new Error(`plugin ${name}: setup failed`));
       if (err instanceof OtaError && err.code === "OTA_ERR_PLUGIN_SETUP_TIMEOUT") throw err;
+      // A setup that finds its config unusable (beyond its schema) keeps the config code: exit 5, not 6.
+      if (err instanceof OtaError && (err.code === "OTA_ERR_PLUGIN_CONFIG_INVALID" || err.code === "OTA_ERR_CONFIG_INVALID")) {
+        throw err.withContext(`plugin ${name}`);
+      }
       const cause = asOtaError(err, "OTA_ERR_PLUGIN_SETUP_FAILED");
       throw new OtaError("OTA_ERR_PLUGIN_SETUP_FAILED", `plugin ${name}: setup failed: ${cause.message}`, {
         cause: err,

@@ -255,6 +255,17 @@ describe("plugin host: load checks", () => {
     expect(closed).toEqual(["a-first"]);
   });
 
+  it("setup-rejects-its-config keeps the config error code", async () => {
+    const picky = plugin("picky-x", {
+      setup: async () => {
+        throw new OtaError("OTA_ERR_PLUGIN_CONFIG_INVALID", "config plugins.picky-x.key: file /etc/key.pem is missing");
+      },
+    });
+    const err = await failure([picky]);
+    expect(err.code).toBe("OTA_ERR_PLUGIN_CONFIG_INVALID");
+    expect(err.message).toBe("plugin picky-x: config plugins.picky-x.key: file /etc/key.pem is missing");
+  });
+
   it("setup-hangs times out with the plugin's name and aborts its signal", async () => {
     let signal: AbortSignal | undefined;
     const hang = plugin("slow-x", {
