@@ -106,6 +106,8 @@ export const DeploymentRecordSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), state: z.string() }).optional(),
   /** The server said "aborted". */
   aborted: z.boolean().default(false),
+  /** The failure path itself kept being interrupted past the loop limit: finish without scripts and modules. */
+  abandoned: z.boolean().optional(),
   /** The provides to store at Cleanup (set before Cleanup is saved, so both land "at once"). */
   finalProvides: providesRecord.optional(),
   result: z.enum(OUTCOMES).optional(),

@@ -77,6 +77,9 @@ export interface ModuleRegistryPort {
   get(payloadType: string): UpdateModule;
 }
 
+/** Resumes past the store-count limit before the failure path runs without scripts and module calls. */
+const GIVE_UP_AFTER = 3;
+
 /** States in which `commit` continues the deployment (the trial was rebooted into, or commit was under way). */
 const COMMITTABLE: ReadonlySet<string> = new Set(["ArtifactReboot", "ArtifactVerifyReboot", "ArtifactCommit", "AfterCommit"]);
 /** States in which `rollback` is still possible (nothing committed yet). */
@@ -233,16 +236,23 @@ export class DeploymentRunner {
     }
   }
 
-  /** A resume counts as a save (Mender): past the limit the deployment goes to StateLoop. */
+  /**
+   * A resume counts as a save (Mender): past the limit the deployment goes to StateLoop. The count is written
+   * even past the limit, so a failure path that itself never completes (power lost in an ArtifactFailure script
+   * at every boot) is abandoned after GIVE_UP_AFTER more resumes: scripts and module calls are then skipped and
+   * the deployment is finished and reported. Every run therefore ends.
+   */
   private async countResume(ctx: DeploymentContext): Promise<StateName> {
     const record = ctx.record;
     const count = record.storeCount + 1;
-    if (count > this.config.stateMachine.maxStoreCount) {
+    const max = this.config.stateMachine.maxStoreCount;
+    ctx.record = { ...record, storeCount: count };
+    if (count > max + GIVE_UP_AFTER) ctx.record.abandoned = true;
+    await ctx.flush();
+    if (count > max) {
       ctx.fail(record.state, new OtaError("OTA_ERR_STATE_LOOP", `deployment ${record.deployment.id} resumed ${count} times: stopping a loop`));
       return "StateLoop";
     }
-    ctx.record = { ...record, storeCount: count };
-    await ctx.flush();
     return resumeTarget(this.states, record.state);
   }
 

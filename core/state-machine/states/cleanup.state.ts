@@ -34,7 +34,7 @@ export class CleanupState extends PersistedState {
     const record = ctx.record;
     // Rewritten on every resume: idempotent, and the record (saved first) is what makes it "atomic".
     if (record.finalProvides) await ctx.services.store.write(RECORD_KEYS.provides, record.finalProvides);
-    for (const { module, ctx: mctx } of safeModules(ctx)) {
+    for (const { module, ctx: mctx } of record.abandoned ? [] : safeModules(ctx)) {
       try {
         await module.cleanup(mctx);
       } catch (e) {

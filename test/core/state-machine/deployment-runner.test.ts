@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OtaError } from "../../../core/errors/index.js";
 import type { DeploymentOutcome } from "../../../core/state-machine/deployment-runner.js";
 import {
+  FakeHalt,
   FakeServer,
   createFakeDevice,
   deployment,
@@ -179,6 +180,24 @@ describe("deployment runner › failures", () => {
     expect(dev.chain.filter((c) => c === "artifactVerifyRollbackReboot").length).toBeGreaterThan(5);
     expect(dev.chain.at(-1)).toBe("cleanup");
     expect(await dev.runner().current()).toBeUndefined();
+  });
+});
+
+describe("deployment runner › loops end", () => {
+  it("failure-path-interrupted-at-every-boot: abandoned past the loop limit, finished and reported", async () => {
+    dev.module.faults = { failIn: new Set(["artifactInstall"]) };
+    // power is lost inside ArtifactFailure at every boot (as if its module call always cut the power)
+    dev.module.artifactFailure = async () => {
+      dev.chain.push("artifactFailure");
+      throw new FakeHalt("power cut");
+    };
+    const server = new FakeServer();
+    const out = await runToEnd(server);
+    expect(out).toMatchObject({ kind: "inconsistent" });
+    expect(server.statuses.at(-1)).toBe("failure");
+    expect(await dev.runner().current()).toBeUndefined();
+    expect(dev.bootloader.tryboot).toBe(dev.bootloader.committed);
+    expect(dev.chain.filter((c) => c === "artifactFailure").length).toBeLessThan(40);
   });
 });
 
