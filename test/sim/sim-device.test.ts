@@ -226,6 +226,34 @@ describe("sim storage: power cuts", () => {
     expect((await d.slotMarker("b"))?.version).toBe("v2");
   });
 
+  it("replaced-file-with-unsynced-data: its pending undo never lands on the file that replaced it", async () => {
+    const d = await device();
+    const fs = d.platform().fs;
+    const x = `${d.dataDir}/x`;
+    await fs.writeFileDurable(x, "old-old-old");
+    const fh = await fs.open(x, "r+");
+    await fh.write(Buffer.from("MOD"), 0, 3, 0); // never synced
+    await fh.close();
+    await fs.writeFileDurable(x, "brand-new-content"); // replaces x by rename, durable
+    d.powerCut();
+    await d.boot();
+    expect(await d.platform().fs.readText(x)).toBe("brand-new-content");
+  });
+
+  it("removed-then-restored: an unlink undone by a cut brings the file back with its durable data", async () => {
+    const d = await device();
+    const fs = d.platform().fs;
+    const x = `${d.dataDir}/x`;
+    await fs.writeFileDurable(x, "durable");
+    const fh = await fs.open(x, "r+");
+    await fh.write(Buffer.from("DIRTY"), 0, 5, 0);
+    await fh.close();
+    await fs.unlink(x);
+    d.powerCut();
+    await d.boot();
+    expect(await d.platform().fs.readText(x)).toBe("durable");
+  });
+
   it("a cut with dropUnsynced false keeps what was written", async () => {
     const d = await device();
     await d.platform().fs.writeFile(`${d.dataDir}/lazy`, "x");

@@ -73,6 +73,7 @@ export class WriteJournal {
   async remove(hostPath: string): Promise<void> {
     const stash = await this.newStash();
     await rename(hostPath, stash);
+    this.repoint(hostPath, stash);
     this.dirOps.push({ kind: "remove", hostPath, stash, dirs: new Set([dirname(hostPath)]) });
   }
 
@@ -82,9 +83,10 @@ export class WriteJournal {
     if (await lstat(to).catch(() => undefined)) {
       replaced = await this.newStash();
       await rename(to, replaced);
+      this.repoint(to, replaced);
     }
     await rename(from, to);
-    for (const undo of this.data.values()) if (undo.hostPath === from) undo.hostPath = to;
+    this.repoint(from, to);
     this.dirOps.push({ kind: "rename", from, to, replaced, dirs: new Set([dirname(from), dirname(to)]) });
   }
 
@@ -115,11 +117,15 @@ export class WriteJournal {
         rmSync(op.hostPath, { recursive: true, force: true });
       } else if (op.kind === "rename") {
         if (existsNoFollow(op.to)) renameSync(op.to, op.from);
-        for (const undo of this.data.values()) if (undo.hostPath === op.to) undo.hostPath = op.from;
-        if (op.replaced) renameSync(op.replaced, op.to);
+        this.repoint(op.to, op.from);
+        if (op.replaced) {
+          renameSync(op.replaced, op.to);
+          this.repoint(op.replaced, op.to);
+        }
       } else {
         rmSync(op.hostPath, { recursive: true, force: true });
         renameSync(op.stash, op.hostPath);
+        this.repoint(op.stash, op.hostPath);
       }
     }
     this.dirOps = [];
@@ -142,15 +148,29 @@ export class WriteJournal {
     return dropped;
   }
 
+  /** A removal or replacement became durable: the parked entry is gone for good (and its inode may be reused). */
   private forget(op: DirOp): void {
-    if (op.kind === "remove") rmSync(op.stash, { recursive: true, force: true });
-    if (op.kind === "rename" && op.replaced) rmSync(op.replaced, { recursive: true, force: true });
+    const gone = op.kind === "remove" ? op.stash : op.kind === "rename" ? op.replaced : undefined;
+    if (gone === undefined) return;
+    rmSync(gone, { recursive: true, force: true });
+    for (const [ino, undo] of this.data) if (within(undo.hostPath, gone)) this.data.delete(ino);
+  }
+
+  /** Pending data of files at or under `from` now lives at or under `to`. */
+  private repoint(from: string, to: string): void {
+    for (const undo of this.data.values()) {
+      if (within(undo.hostPath, from)) undo.hostPath = to + undo.hostPath.slice(from.length);
+    }
   }
 
   private async newStash(): Promise<string> {
     await mkdir(this.stashDir, { recursive: true });
     return join(this.stashDir, `${process.pid}-${++this.stashCount}`);
   }
+}
+
+function within(path: string, root: string): boolean {
+  return path === root || path.startsWith(root + "/");
 }
 
 function existsNoFollow(path: string): boolean {
