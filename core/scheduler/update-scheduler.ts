@@ -110,6 +110,9 @@ export class UpdateScheduler {
     const clock = this.o.platform.clock;
     try {
       await this.resumePending(signal);
+      // Start-up rounds (Mender): inventory and a check now, also after a resumed deployment ended.
+      this.nextCheckAt = 0;
+      this.nextInventoryAt = 0;
       while (!signal.aborted) {
         if (this.inventoryWaiters.length > 0 || clock.now() >= this.nextInventoryAt) await this.inventoryRound(signal);
         if (signal.aborted) break;
