@@ -1,4 +1,5 @@
 // One deployment's working set for the states: the record, its durable saves, the log, modules and reports.
+import type { BootTask } from "../capabilities/boot-task.js";
 import type { Bootloader } from "../capabilities/bootloader.js";
 import type { Deployment, DeploymentServer, DeploymentStatus, StatusReport } from "../capabilities/deployment-server.js";
 import type { Platform } from "../capabilities/platform.js";
@@ -42,6 +43,8 @@ export interface DeploymentServices {
   scripts: ScriptRunner;
   health: HealthGate;
   rootfsScriptsDir: string;
+  /** BootTasks with the post-commit phase (e.g. preparing the new slot's fresh /var), run after each commit. */
+  postCommitTasks: readonly BootTask[];
   deviceType?: string;
   maxStoreCount: number;
   logLines: number;

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { inject, injectable, injectAll } from "tsyringe";
 import type { AgentInfo } from "../agent-info.js";
 import type { BootState, Bootloader } from "../capabilities/bootloader.js";
+import type { BootTask } from "../capabilities/boot-task.js";
 import type { Deployment, DeploymentServer } from "../capabilities/deployment-server.js";
 import type { HealthCheck } from "../capabilities/health-check.js";
 import type { Platform } from "../capabilities/platform.js";
@@ -105,6 +106,7 @@ export class DeploymentRunner {
     @inject(TOKENS.UpdateModuleRegistry) private readonly modules: ModuleRegistryPort,
     @inject(TOKENS.Bootloader, { isOptional: true }) private readonly bootloader?: Bootloader,
     @injectAll(TOKENS.HealthCheck, { isOptional: true }) private readonly healthChecks: readonly HealthCheck[] = [],
+    @injectAll(TOKENS.BootTask, { isOptional: true }) private readonly bootTasks: readonly BootTask[] = [],
   ) {}
 
   /** The in-progress deployment, if any (read-only). */
@@ -283,6 +285,7 @@ export class DeploymentRunner {
       scripts: new ScriptRunner(this.platform, this.config.stateScripts),
       health: new HealthGate(this.platform, () => this.healthChecks, this.config.health),
       rootfsScriptsDir: this.config.stateScripts.dir,
+      postCommitTasks: this.bootTasks.filter((t) => t.phases.includes("post-commit")),
       maxStoreCount: sm.maxStoreCount,
       logLines: sm.logLines,
       statusRetries: sm.statusRetries,

@@ -2,6 +2,7 @@
 import { mkdtemp, rm, mkdir, writeFile, chmod, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { BootTask, BootTaskContext } from "../../core/capabilities/boot-task.js";
 import type { Bootloader, BootState } from "../../core/capabilities/bootloader.js";
 import type {
   Deployment,
@@ -215,6 +216,8 @@ export interface FakeDevice {
   module: FakeSlotModule;
   pipeline: FakePipeline;
   health: FakeHealth;
+  /** A post-commit BootTask recording each run. */
+  bootTask: BootTask & { runs: BootTaskContext[] };
   logs: LogSink;
   /** A fresh runner, as a restarted agent would build it. */
   runner(): DeploymentRunner;
@@ -243,6 +246,14 @@ export async function createFakeDevice(config: Partial<AgentConfigInput> = {}): 
   const module = new FakeSlotModule(chain, bootloader);
   const pipeline = new FakePipeline(chain);
   const health = new FakeHealth();
+  const bootTask: BootTask & { runs: BootTaskContext[] } = {
+    name: "fake-post-commit",
+    phases: ["post-commit"],
+    runs: [],
+    async run(ctx) {
+      this.runs.push(ctx);
+    },
+  };
   const logs = createLogSink("info");
   const parsed = AgentConfigSchema.parse({
     sysroot,
@@ -260,6 +271,7 @@ export async function createFakeDevice(config: Partial<AgentConfigInput> = {}): 
     module,
     pipeline,
     health,
+    bootTask,
     logs,
     runner() {
       const platform = new NodePlatform({ sysroot });
@@ -274,6 +286,7 @@ export async function createFakeDevice(config: Partial<AgentConfigInput> = {}): 
         { get: () => module },
         bootloader,
         [health],
+        [bootTask],
       );
     },
     async script(deviceDir, name, body = "exit 0") {

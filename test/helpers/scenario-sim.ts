@@ -271,6 +271,7 @@ function chainRunner(agent: Agent, chain: string[], flushScripts: () => void): D
     { get: (type) => wrap(registry.get(type)) },
     resolveOptional(c, TOKENS.Bootloader),
     resolveAll(c, TOKENS.HealthCheck),
+    resolveAll(c, TOKENS.BootTask),
   );
 }
 

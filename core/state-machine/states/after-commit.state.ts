@@ -2,6 +2,7 @@
 import type { DeploymentRecord } from "../deployment-record.js";
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
+import { rethrowIfHalt } from "../halt.js";
 import { PersistedState } from "../state.js";
 
 export class AfterCommitState extends PersistedState {
@@ -14,6 +15,7 @@ export class AfterCommitState extends PersistedState {
   }
 
   protected async enter(ctx: DeploymentContext): Promise<StateEvent> {
+    await this.postCommitTasks(ctx);
     const err = await ctx.runScripts(this.name, "Leave");
     if (err) {
       // Mender: no rollback any more; the deployment fails and the artifact is marked _INCONSISTENT.
@@ -22,5 +24,24 @@ export class AfterCommitState extends PersistedState {
       return "Failure";
     }
     return "Success";
+  }
+
+  /** BootTasks of the post-commit phase; idempotent (re-run after a power cut), failures logged, never fatal. */
+  private async postCommitTasks(ctx: DeploymentContext): Promise<void> {
+    const slots = ctx.record.slots;
+    if (!slots) return;
+    for (const task of ctx.services.postCommitTasks) {
+      try {
+        await task.run({
+          phase: "post-commit",
+          slot: slots.to,
+          committed: { slot: slots.to, previous: slots.from, deploymentId: ctx.record.deployment.id },
+          signal: ctx.signal,
+        });
+      } catch (e) {
+        rethrowIfHalt(e);
+        ctx.note("warn", `post-commit task ${task.name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 }

@@ -59,6 +59,19 @@ describe("deployment runner › success", () => {
     expect(await dev.runner().lastResult()).toMatchObject({ result: "success", artifactName: "release-2" });
   });
 
+  it("runs post-commit boot tasks once the commit is done, naming the committed and the previous slot", async () => {
+    await runToEnd();
+    expect(dev.bootTask.runs.map((r) => ({ phase: r.phase, committed: r.committed }))).toEqual([
+      { phase: "post-commit", committed: { slot: "b", previous: "a", deploymentId: "dep-1" } },
+    ]);
+  });
+
+  it("no post-commit tasks when the deployment fails", async () => {
+    dev.health.result = { ok: false };
+    await runToEnd();
+    expect(dev.bootTask.runs).toEqual([]);
+  });
+
   it("standalone install without reboot stops armed; resume performs the trial reboot", async () => {
     const out = await dev.runner().start(deployment(), { reboot: false, signal });
     expect(out).toMatchObject({ kind: "rebooting", rebootRequested: false, state: "AwaitReboot" });
