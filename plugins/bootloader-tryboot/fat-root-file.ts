@@ -3,7 +3,8 @@
 // Why in place: FAT has no atomic rename, and a rewrite that changes the file's length or clusters touches the FAT,
 // the directory entry and the data in separate sectors. A same-length rewrite of a file that fits one sector touches
 // exactly one sector (the directory entry keeps its size and cluster), which storage writes whole or not at all.
-import type { FileHandle, FileSystem } from "../../core/capabilities/platform.js";
+import type { FileSystem } from "../../core/capabilities/platform.js";
+import { readAt } from "../../core/io/read-at.js";
 import { OtaError } from "../../core/errors/index.js";
 
 export interface FatRootFile {
@@ -113,15 +114,4 @@ function shortName(name: string): string {
   const base = (dot < 0 ? name : name.slice(0, dot)).toUpperCase();
   const ext = (dot < 0 ? "" : name.slice(dot + 1)).toUpperCase();
   return base.padEnd(8, " ").slice(0, 8) + ext.padEnd(3, " ").slice(0, 3);
-}
-
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = await fh.read(buf, done, length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return buf.subarray(0, done);
 }

@@ -5,7 +5,7 @@ import type { PluginManifest } from "../../core/plugin-host/define-plugin.js";
 export const TrybootConfigSchema = z.strictObject({
   /**
    * Where autoboot.txt is written: "mounted" (the file at autobootPath), "raw" (the FAT on bootconfigDevice,
-   * rewritten in place), or "auto" (mounted when autobootPath exists, else raw).
+   * rewritten in place), or "auto" (mounted when autobootPath exists or its directory is a mount point, else raw).
    */
   bootconfig: z.enum(["auto", "mounted", "raw"]).default("auto"),
   /** Device path of autoboot.txt on the mounted bootconfig partition. */

@@ -9,6 +9,7 @@
 // (a script, an operator, Raspberry Pi Connect) can never start a slot that holds a half-written or old image.
 // armTrial writes `[tryboot]` = the other slot only after the update module has written and verified it
 // ("arm last"); disarm and commit both leave `[tryboot]` = `[all]`.
+import { posix } from "node:path";
 import type { BootState, Bootloader } from "../../core/capabilities/bootloader.js";
 import type { Platform } from "../../core/capabilities/platform.js";
 import type { SlotLayout, SlotName, SlotResolver } from "../../core/capabilities/slot-resolver.js";
@@ -223,6 +224,9 @@ export class TrybootBootloader implements Bootloader {
     const mounted = new MountedAutobootStore(this.platform, this.config.autobootPath);
     if (mode === "mounted") return mounted;
     if (mode === "auto" && (await this.platform.fs.exists(this.config.autobootPath))) return mounted;
+    // Mounted but the file is missing: never write sectors under a mounted file system (the kernel's cache would
+    // overwrite them); the mounted store reports the missing file and commit can create it.
+    if (mode === "auto" && (await this.isMountPoint(posix.dirname(this.config.autobootPath)))) return mounted;
     const device = this.config.bootconfigDevice ?? layout?.bootconfig ?? "/dev/disk/by-slot/bootconfig";
     if (mode === "auto" && !(await this.platform.fs.exists(device))) {
       throw new OtaError(
@@ -232,6 +236,13 @@ export class TrybootBootloader implements Bootloader {
       );
     }
     return new RawAutobootStore(this.platform, device, this.log);
+  }
+
+  /** True when /proc/self/mountinfo lists `dir` as a mount point (mount point is the 5th field, octal-escaped). */
+  private async isMountPoint(dir: string): Promise<boolean> {
+    const info = await this.platform.fs.readText("/proc/self/mountinfo").catch(() => undefined);
+    if (!info) return false;
+    return info.split("\n").some((line) => unescapeMount(line.split(" ")[4] ?? "") === dir);
   }
 
   /** Writes the choice unless the file already says it. Returns whether it wrote. */
@@ -255,6 +266,10 @@ export class TrybootBootloader implements Bootloader {
     this.platform.checkpoint(`tryboot:${step}:written`);
     return true;
   }
+}
+
+function unescapeMount(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
 /** The raw store pads with newlines; they carry no meaning. */

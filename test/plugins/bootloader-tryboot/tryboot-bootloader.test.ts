@@ -188,6 +188,17 @@ describe("bootloader-tryboot: refusals", () => {
     await expectCode(bootloader(d, { bootconfig: "mounted" }).disarm(), "OTA_ERR_BOOT_AUTOBOOT_INVALID");
   });
 
+  it("bootfs-mounted-but-file-missing (auto): never falls back to raw sector writes under a mounted FAT", async () => {
+    const d = await device();
+    const fs = d.platform().fs;
+    await fs.mkdir("/proc/self", { recursive: true });
+    await fs.writeFile("/proc/self/mountinfo", "30 1 179:2 / / ro - ext4 /dev/mmcblk0p4 ro\n41 30 179:1 / /bootfs rw - vfat /dev/mmcblk0p1 rw\n");
+    await fs.unlink("/bootfs/autoboot.txt");
+    await expectCode(bootloader(d).state(), "OTA_ERR_BOOT_AUTOBOOT_MISSING");
+    await bootloader(d).commit("a"); // recreates the file through the mounted path
+    expect((await d.autoboot()).text).toBe(fragment(2, 2));
+  });
+
   it("device-tree-missing: not booted by the Pi firmware", async () => {
     const d = await device();
     await d.platform().fs.unlink("/proc/device-tree/chosen/bootloader/partition");
