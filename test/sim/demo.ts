@@ -148,12 +148,13 @@ async function deploy(device: SimDevice, driver: DeploymentDriver, uri: string, 
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  const logger = pino({ level: process.env.OTA_DEMO_LOG ?? "silent" }) as unknown as Logger;
   if (argv.includes("--server")) {
-    say("--server: not available yet (a local fleet server driver plugs in as a DeploymentDriver in test/sim/demo.ts)");
-    return 2;
+    // The daemon's loop against the development Mender server (test/sim/demo-server.ts), the server side narrated.
+    const { serverDemo } = await import("./demo-server.js");
+    return serverDemo({ say, bold, dim, green, red, stateLines: STATE_LINES, buildArtifact, showDevice }, logger);
   }
   const driver = standaloneDriver;
-  const logger = pino({ level: process.env.OTA_DEMO_LOG ?? "silent" }) as unknown as Logger;
   say(bold("ota-agent demo: a simulated Raspberry Pi 5 with an rpi-image-gen A/B image"));
   const device = await SimDevice.create({ slotA: { version: "v1" }, slotB: { version: "v1" } });
   try {
