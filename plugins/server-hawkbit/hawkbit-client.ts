@@ -14,7 +14,8 @@ import type { Platform } from "../../core/capabilities/platform.js";
 import type { Logger } from "../../core/logging/logger.js";
 import { OtaError, isOtaError } from "../../core/errors/index.js";
 import type { HawkbitConfig } from "./config.js";
-import { exchange, parseJsonReply, statusError, type ExchangeReply, type ExchangeRequest } from "./http-exchange.js";
+import { ServerHttp } from "../../core/net/server-http.js";
+import { parseJsonReply, statusError, type ExchangeReply, type ExchangeRequest } from "../../core/net/http-exchange.js";
 import { parsePollSleep } from "./poll-sleep.js";
 
 export interface HawkbitClientOptions {
@@ -82,7 +83,7 @@ export class HawkbitClient implements DeploymentServer {
   readonly #pattern: RegExp;
   #verified = false;
   #sleepMs: number | undefined;
-  #ca: string | undefined;
+  readonly #http: ServerHttp;
   readonly #feedback = new Map<string, FeedbackState>();
   readonly #cancelled = new Set<string>();
   #pendingClose: { actionId: string; feedback: Feedback } | undefined;
@@ -96,6 +97,13 @@ export class HawkbitClient implements DeploymentServer {
     const root = this.#base.href.replace(/\/+$/, "");
     this.#prefix = `${root}/${encodeURIComponent(options.config.tenant)}/controller/v1/${encodeURIComponent(options.config.controllerId)}`;
     this.#pattern = new RegExp(options.config.artifactPattern);
+    this.#http = new ServerHttp({
+      fs: options.platform.fs,
+      log: options.log,
+      timeoutMs: options.config.requestTimeoutSeconds * 1000,
+      skipVerify: options.config.skipVerify,
+      serverCertificate: options.config.serverCertificate,
+    });
   }
 
   pollPolicy(): ServerPollPolicy {
@@ -401,34 +409,12 @@ export class HawkbitClient implements DeploymentServer {
       body = JSON.stringify(json);
       headers["Content-Type"] = "application/json";
     }
-    const reply = await exchange({
-      method,
-      url: new URL(href),
-      endpoint,
-      headers,
-      body,
-      timeoutMs: this.#config.requestTimeoutSeconds * 1000,
-      signal,
-      tls: { rejectUnauthorized: !this.#config.skipVerify, ca: await this.#caBundle() },
-    });
-    this.#log.debug({ event: "server.http", endpoint, status: reply.status }, "server exchange");
+    const reply = await this.#http.send({ method, url: new URL(href), endpoint, headers, body, signal });
     if (reply.status === 401 || reply.status === 403) {
       this.#verified = false;
       this.#log.warn({ event: "server.auth.refused", endpoint }, "hawkBit refused the token");
     }
     return reply;
-  }
-
-  async #caBundle(): Promise<string | undefined> {
-    const file = this.#config.serverCertificate;
-    if (file === undefined) return undefined;
-    if (this.#ca === undefined) {
-      const text = await this.#platform.fs.readText(file);
-      if (text === undefined) throw new OtaError("OTA_ERR_SERVER_UNREACHABLE", `server certificate ${file} does not exist`);
-      const { rootCertificates } = await import("node:tls");
-      this.#ca = [...rootCertificates, text].join("\n");
-    }
-    return this.#ca;
   }
 
   async #withRetries<T>(critical: boolean, signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {

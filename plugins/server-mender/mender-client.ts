@@ -15,7 +15,8 @@ import { OtaError, isOtaError } from "../../core/errors/index.js";
 import type { MenderConfig } from "./config.js";
 import { loadOrCreateDeviceKey, type DeviceKey } from "./device-keys.js";
 import { readDeviceIdentity } from "./device-identity.js";
-import { exchange, parseJsonReply, statusError, type ExchangeReply, type ExchangeRequest } from "./http-exchange.js";
+import { ServerHttp } from "../../core/net/server-http.js";
+import { parseJsonReply, statusError, type ExchangeReply, type ExchangeRequest } from "../../core/net/http-exchange.js";
 import { runInventoryScripts } from "./inventory-scripts.js";
 import { sortedJson, type KeyValues } from "./key-value-lines.js";
 import { backoffDelayMs, delayAfterFailureMs, isTransientServerError, type PollPolicy } from "./poll-policy.js";
@@ -51,8 +52,7 @@ export class MenderClient implements DeploymentServer {
   readonly #keyFile: string;
   readonly #providers: () => readonly InventoryProvider[];
   readonly #base: URL;
-  readonly #tls: ExchangeRequest["tls"];
-  #ca: string | undefined;
+  readonly #http: ServerHttp;
   #key: DeviceKey | undefined;
   #jwt: string | undefined;
   /** The authentication in flight, shared by concurrent callers (scheduler polls and inventory may overlap). */
@@ -68,7 +68,13 @@ export class MenderClient implements DeploymentServer {
     this.#keyFile = options.keyFile;
     this.#providers = options.inventoryProviders ?? (() => []);
     this.#base = new URL(options.config.serverUrl);
-    this.#tls = { rejectUnauthorized: !options.config.skipVerify };
+    this.#http = new ServerHttp({
+      fs: options.platform.fs,
+      log: options.log,
+      timeoutMs: options.config.requestTimeoutSeconds * 1000,
+      skipVerify: options.config.skipVerify,
+      serverCertificate: options.config.serverCertificate,
+    });
   }
 
   /** The mender.conf intervals, for the scheduler. */
@@ -279,32 +285,7 @@ export class MenderClient implements DeploymentServer {
     const headers: Record<string, string> = { ...extraHeaders };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (auth === "jwt" && this.#jwt !== undefined) headers["Authorization"] = `Bearer ${this.#jwt}`;
-    const url = new URL(path, this.#base);
-    const reply = await exchange({
-      method,
-      url,
-      endpoint,
-      headers,
-      body,
-      timeoutMs: this.#config.requestTimeoutSeconds * 1000,
-      signal,
-      tls: { ...this.#tls, ca: await this.#caBundle() },
-    });
-    this.#log.debug({ event: "server.http", endpoint, status: reply.status }, "server exchange");
-    return reply;
-  }
-
-  async #caBundle(): Promise<string | undefined> {
-    const file = this.#config.serverCertificate;
-    if (file === undefined) return undefined;
-    if (this.#ca === undefined) {
-      const text = await this.#platform.fs.readText(file);
-      if (text === undefined) throw new OtaError("OTA_ERR_SERVER_UNREACHABLE", `server certificate ${file} does not exist`);
-      // Node replaces the default CAs when `ca` is given; keep them so public servers still verify.
-      const { rootCertificates } = await import("node:tls");
-      this.#ca = [...rootCertificates, text].join("\n");
-    }
-    return this.#ca;
+    return this.#http.send({ method, url: new URL(path, this.#base), endpoint, headers, body, signal });
   }
 
   /** Critical calls retry transient failures with the backoff (sleeping on the platform clock); others try once. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { OtaError } from "../../../core/errors/index.js";
 import { backoffDelayMs, delayAfterFailureMs, isTransientServerError } from "../../../plugins/server-mender/poll-policy.js";
-import { parseRetryAfter } from "../../../plugins/server-mender/http-exchange.js";
+import { parseRetryAfter } from "../../../core/net/http-exchange.js";
 
 const seq = (retryPollIntervalMs: number, retryPollCount: number, n: number): (number | null)[] =>
   Array.from({ length: n }, (_, i) => backoffDelayMs(i + 1, { retryPollIntervalMs, retryPollCount }));

@@ -1,7 +1,7 @@
-// One bounded HTTP(S) exchange with a fleet server: deadline, size cap, abort, and OTA_ERR_SERVER_* errors naming the endpoint.
+// One bounded HTTP(S) exchange with a fleet server (Mender, hawkBit): deadline, size cap, abort, and OTA_ERR_SERVER_* errors naming the endpoint.
 import * as http from "node:http";
 import * as https from "node:https";
-import { OtaError } from "../../core/errors/index.js";
+import { OtaError } from "../errors/index.js";
 
 export interface ExchangeRequest {
   method: "GET" | "POST" | "PUT" | "PATCH";
