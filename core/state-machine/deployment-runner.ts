@@ -84,7 +84,7 @@ const GIVE_UP_AFTER = 3;
 /** States in which `commit` continues the deployment (the trial was rebooted into, or commit was under way). */
 const COMMITTABLE: ReadonlySet<string> = new Set(["ArtifactReboot", "ArtifactVerifyReboot", "ArtifactCommit", "AfterCommit"]);
 /** States in which `rollback` is still possible (nothing committed yet). */
-const ROLLBACKABLE: ReadonlySet<string> = new Set(["ArtifactInstall", "AwaitReboot", "ArtifactReboot", "ArtifactVerifyReboot", "ArtifactCommit"]);
+const ROLLBACKABLE: ReadonlySet<string> = new Set(["CheckRollback", "ArtifactInstall", "AwaitReboot", "ArtifactReboot", "ArtifactVerifyReboot", "ArtifactCommit"]);
 
 /**
  * The deployment runner: standalone installs (`ota-agent install`, `resume`, `commit`, `rollback`) and the daemon
@@ -109,9 +109,42 @@ export class DeploymentRunner {
     @injectAll(TOKENS.BootTask, { isOptional: true }) private readonly bootTasks: readonly BootTask[] = [],
   ) {}
 
-  /** The in-progress deployment, if any (read-only). */
+  /**
+   * The in-progress deployment, if any. An unreadable record (the store moves it aside on the first read, whoever
+   * reads it) is replaced at once by a durable recovery record that takes the rollback path, so the deployment is
+   * never silently forgotten with a trial armed.
+   */
   async current(): Promise<DeploymentRecord | undefined> {
-    return this.store.read(RECORD_KEYS.deployment, parseDeploymentRecord);
+    try {
+      return await this.store.read(RECORD_KEYS.deployment, parseDeploymentRecord);
+    } catch (err) {
+      if (!isOtaError(err, "OTA_ERR_STORE_CORRUPT") && !isOtaError(err, "OTA_ERR_STATE_RECORD_INVALID")) throw err;
+      this.log.error({ event: EVENTS.deploymentRecordInvalid, code: err.code }, `deployment record unusable, rolling back: ${err.message}`);
+      const record = this.recoveryRecord(err);
+      await this.store.write(RECORD_KEYS.deployment, record);
+      return record;
+    }
+  }
+
+  /** Stands in for a lost record: state CheckRollback (never saved by a state, so it resumes on the rollback path). */
+  private recoveryRecord(err: OtaError): DeploymentRecord {
+    const now = new Date(this.platform.clock.now()).toISOString();
+    return {
+      schemaVersion: DEPLOYMENT_RECORD_SCHEMA_VERSION,
+      deployment: { id: "unknown", artifactName: "unknown", uri: "", policy: { download: "forced", update: "forced" }, server: "unknown" },
+      state: "CheckRollback",
+      storeCount: 0,
+      standalone: true,
+      rebootAllowed: true,
+      workDir: `${this.config.dataDir.replace(/\/+$/, "")}/deployments/unknown`,
+      progress: { installStarted: true, rebootStarted: true, committed: false },
+      tracking: "failed",
+      error: { code: err.code, message: err.message, state: "resume" },
+      aborted: false,
+      log: [],
+      startedAt: now,
+      updatedAt: now,
+    };
   }
 
   /**
@@ -169,13 +202,12 @@ export class DeploymentRunner {
 
   /** Continues the deployment in progress (after a reboot or a power cut), or reports "nothing". */
   async resume(options: ResumeOptions): Promise<DeploymentOutcome> {
-    const loaded = await this.load();
-    if (!loaded) return { kind: "nothing" };
-    const { record, recovered } = loaded;
+    const record = await this.current();
+    if (!record) return { kind: "nothing" };
     // A resume is an explicit go-ahead: a deployment waiting at AwaitReboot now reboots into its trial.
     record.rebootAllowed = true;
     const ctx = new DeploymentContext(this.services(), record, await this.installed(), options);
-    const start = recovered ? "CheckRollback" : await this.countResume(ctx);
+    const start = await this.countResume(ctx);
     ctx.log.info({ event: EVENTS.deploymentResume, stored: record.state, next: start }, `resuming deployment at ${start} (stored ${record.state})`);
     return this.outcome(ctx, await this.engine.run(ctx, start));
   }
@@ -194,10 +226,9 @@ export class DeploymentRunner {
 
   /** `ota-agent rollback`: abandons a deployment that has not committed, through the rollback path. */
   async rollback(options: ResumeOptions): Promise<DeploymentOutcome> {
-    const loaded = await this.load();
-    if (!loaded) return { kind: "nothing" };
-    const { record } = loaded;
-    if (!loaded.recovered && !ROLLBACKABLE.has(record.state)) {
+    const record = await this.current();
+    if (!record) return { kind: "nothing" };
+    if (!ROLLBACKABLE.has(record.state)) {
       throw new OtaError("OTA_ERR_STATE_NOT_APPLICABLE", `deployment ${record.deployment.id} is at ${record.state}: past the point of rollback`, {
         details: { state: record.state },
       });
@@ -207,35 +238,6 @@ export class DeploymentRunner {
     if (start === "StateLoop") return this.outcome(ctx, await this.engine.run(ctx, start));
     ctx.fail(record.state, new OtaError("OTA_ERR_STATE_ABORTED", "rollback requested by the operator"));
     return this.outcome(ctx, await this.engine.run(ctx, "CheckRollback"));
-  }
-
-  /** Reads the record; an unreadable one becomes a recovery record that takes the rollback path. */
-  private async load(): Promise<{ record: DeploymentRecord; recovered: boolean } | undefined> {
-    try {
-      const record = await this.current();
-      return record ? { record, recovered: false } : undefined;
-    } catch (err) {
-      if (!isOtaError(err, "OTA_ERR_STORE_CORRUPT") && !isOtaError(err, "OTA_ERR_STATE_RECORD_INVALID")) throw err;
-      this.log.error({ event: EVENTS.deploymentRecordInvalid, code: err.code }, `deployment record unusable, rolling back: ${err.message}`);
-      const now = new Date(this.platform.clock.now()).toISOString();
-      const record: DeploymentRecord = {
-        schemaVersion: DEPLOYMENT_RECORD_SCHEMA_VERSION,
-        deployment: { id: "unknown", artifactName: "unknown", uri: "", policy: { download: "forced", update: "forced" }, server: "unknown" },
-        state: "CheckRollback",
-        storeCount: 0,
-        standalone: true,
-        rebootAllowed: true,
-        workDir: `${this.config.dataDir.replace(/\/+$/, "")}/deployments/unknown`,
-        progress: { installStarted: true, rebootStarted: true, committed: false },
-        tracking: "failed",
-        error: { code: err.code, message: err.message, state: "resume" },
-        aborted: false,
-        log: [],
-        startedAt: now,
-        updatedAt: now,
-      };
-      return { record, recovered: true };
-    }
   }
 
   /**

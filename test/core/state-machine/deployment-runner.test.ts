@@ -250,6 +250,8 @@ describe("deployment runner › guards", () => {
     await dev.runner().start(deployment(), { reboot: false, signal });
     const { writeFile } = await import("node:fs/promises");
     await writeFile(`${dev.sysroot}/data/deployment.json`, "{not json");
+    // a read-only reader (status) gets there first: the record is moved aside, but a recovery record replaces it
+    expect(await dev.runner().current()).toMatchObject({ state: "CheckRollback", error: { code: "OTA_ERR_STORE_CORRUPT" } });
     let out = await untilHalt(() => dev.runner().resume({ signal }));
     while (out === "halted" || out.kind === "rebooting") {
       dev.bootloader.boot();
