@@ -1,6 +1,7 @@
 // Reads a GUID partition table (header + entry array, CRC32-checked) through the Platform, falling back to the backup.
 import { crc32 } from "node:zlib";
 import type { FileHandle, FileSystem } from "../../core/capabilities/platform.js";
+import { readAt } from "../../core/io/read-at.js";
 import { OtaError } from "../../core/errors/index.js";
 
 export interface GptEntry {
@@ -46,17 +47,6 @@ function utf16Name(b: Buffer): string {
   let end = 0;
   while (end + 1 < b.length && (b[end] !== 0 || b[end + 1] !== 0)) end += 2;
   return b.subarray(0, end).toString("utf16le");
-}
-
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = await fh.read(buf, done, length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done === length ? buf : buf.subarray(0, done);
 }
 
 /** A header + entries candidate: the table or the reason it was rejected. */
