@@ -5,7 +5,7 @@ import { resolve } from "../../core/di/resolve.js";
 import { manifest } from "./manifest.js";
 import { SysfsBlockLineage } from "./sysfs-block-lineage.js";
 import { LuksOpener } from "./luks-opener.js";
-import { readBootloaderDt } from "./device-tree.js";
+import { readBootloaderDt } from "../../core/slots/device-tree.js";
 
 export default definePlugin(manifest, async (scope, ctx) => {
   const platform = resolve(scope, TOKENS.Platform);

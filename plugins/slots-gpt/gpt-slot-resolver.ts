@@ -4,10 +4,10 @@ import type { SlotDevices, SlotLayout, SlotResolver } from "../../core/capabilit
 import type { BlockLineage } from "../../core/capabilities/block-lineage.js";
 import type { Logger } from "../../core/logging/logger.js";
 import { OtaError } from "../../core/errors/index.js";
-import { readBootloaderDt } from "./device-tree.js";
+import { readBootloaderDt } from "../../core/slots/device-tree.js";
 import { readGptTable, type GptTable } from "./gpt-table.js";
 import { slotSuffixes } from "./slot-label.js";
-import { assertNoOverlap, crossCheckBySlotLinks } from "./layout-checks.js";
+import { assertNoOverlap, crossCheckBySlotLinks } from "../../core/slots/layout-checks.js";
 
 /** A labelled partition that may play a role: on the boot disk itself, or a dm partition inside a container. */
 interface Candidate {

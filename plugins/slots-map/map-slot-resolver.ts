@@ -3,9 +3,9 @@ import type { Platform } from "../../core/capabilities/platform.js";
 import type { SlotDevices, SlotLayout, SlotResolver } from "../../core/capabilities/slot-resolver.js";
 import type { BlockLineage } from "../../core/capabilities/block-lineage.js";
 import { OtaError } from "../../core/errors/index.js";
-import { readBootloaderDt } from "./device-tree.js";
+import { readBootloaderDt } from "../../core/slots/device-tree.js";
 import { parseSlotMap, type SlotMapTriplet } from "./slot-map-file.js";
-import { BY_SLOT, assertNoOverlap, crossCheckBySlotLinks } from "./layout-checks.js";
+import { BY_SLOT, assertNoOverlap, crossCheckBySlotLinks } from "../../core/slots/layout-checks.js";
 
 export interface MapSlotResolverOptions {
   /** Device path of the map. Default /boot/slot.map (the rootfs /boot, not /boot/firmware). */

@@ -1,7 +1,7 @@
 // Last-line checks on a resolved slot layout: no partition shared between slots, and by-slot links agree with it.
-import type { FileSystem } from "../../core/capabilities/platform.js";
-import type { SlotLayout } from "../../core/capabilities/slot-resolver.js";
-import { OtaError } from "../../core/errors/index.js";
+import type { FileSystem } from "../capabilities/platform.js";
+import type { SlotLayout } from "../capabilities/slot-resolver.js";
+import { OtaError } from "../errors/index.js";
 
 export const BY_SLOT = "/dev/disk/by-slot";
 

@@ -1,6 +1,6 @@
-// Reads the firmware's /chosen/bootloader device-tree node for the boot disk (copy of slots-gpt's: plugins do not import each other).
-import type { FileSystem } from "../../core/capabilities/platform.js";
-import { OtaError } from "../../core/errors/index.js";
+// Reads the Raspberry Pi firmware's /proc/device-tree/chosen/bootloader node through the Platform: boot disk and booted partition.
+import type { FileSystem } from "../capabilities/platform.js";
+import { OtaError } from "../errors/index.js";
 
 export const DT_BOOTLOADER = "/proc/device-tree/chosen/bootloader";
 
