@@ -1,20 +1,16 @@
 // Parses and validates header.tar contents: header-info, state scripts, per-payload type-info and meta-data.
-import type { ArtifactScript, PayloadHeader, ReadLimits } from "../artifact-header.js";
+import type { ArtifactHeader, ArtifactScript, PayloadHeader, ReadLimits } from "../artifact-header.js";
 import { ArtifactError } from "../errors.js";
 import { assertSafeName } from "../tar/safe-name.js";
 import type { TarReader } from "../tar/tar-reader.js";
 
-/** The header.tar contents after validation. */
-export interface ParsedHeaderTar {
-  headerInfo: Record<string, unknown>;
+/** The header.tar contents after validation: the ArtifactHeader fields header.tar decides, plus each payload's type. */
+export interface ParsedHeaderTar
+  extends Pick<
+    ArtifactHeader,
+    "headerInfo" | "name" | "group" | "deviceTypes" | "dependsArtifactNames" | "dependsGroups" | "payloads" | "scripts"
+  > {
   payloadTypes: Array<string | null>;
-  name: string;
-  group: string | undefined;
-  deviceTypes: string[];
-  dependsArtifactNames: string[];
-  dependsGroups: string[];
-  payloads: PayloadHeader[];
-  scripts: ArtifactScript[];
 }
 
 const SCRIPT_NAME = /^(ArtifactInstall|ArtifactReboot|ArtifactCommit|ArtifactRollback|ArtifactRollbackReboot|ArtifactFailure)_(Enter|Leave|Error)_\d\d(_\S*)?$/;
