@@ -9,6 +9,7 @@ import { LuksOpener, type LuksContainerConfig } from "../../../plugins/devmapper
 import { buildSlotSysroot, type SlotSysroot } from "../../helpers/slot-sysroot.js";
 import { CaptureLogger } from "../slots-gpt/capture-logger.js";
 import { cryptSpec } from "./crypt-fixture.js";
+import { rejectionCode } from "../../helpers/rejection-code.js";
 
 const SECRET = "k3y-Material-that-must-never-leak-0123456789";
 let bin: string;
@@ -63,15 +64,6 @@ async function setup(opened: boolean, container: Partial<LuksContainerConfig> = 
 
 const ctx = { phase: "early" as const, signal: new AbortController().signal };
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
-  return "resolved";
-}
-
 describe("devmapper LUKS opener", () => {
   it("pipes the keyscript's key to cryptsetup --key-file=- and maps the partitions", async () => {
     const { sr, log, opener } = await setup(false);
@@ -100,7 +92,7 @@ describe("devmapper LUKS opener", () => {
   it("keyscript-fails is OTA_ERR_SLOT_KEYSCRIPT_FAILED", async () => {
     const { opener } = await setup(false, { keyscript: join(bin, "bad-keyscript") });
     process.env.FAKE_CRYPTSETUP_RC = "2";
-    expect(await code(opener.run(ctx))).toBe("OTA_ERR_SLOT_KEYSCRIPT_FAILED");
+    expect(await rejectionCode(opener.run(ctx))).toBe("OTA_ERR_SLOT_KEYSCRIPT_FAILED");
   });
 
   it("wrong-key (cryptsetup exits 2) is OTA_ERR_SLOT_LUKS_OPEN_FAILED and the error carries no key", async () => {
@@ -119,6 +111,6 @@ describe("devmapper LUKS opener", () => {
 
   it("configured-label-not-on-boot-disk is OTA_ERR_SLOT_LUKS_NOT_FOUND", async () => {
     const { opener } = await setup(false, { label: "USERDATA_CRYPT" });
-    expect(await code(opener.run(ctx))).toBe("OTA_ERR_SLOT_LUKS_NOT_FOUND");
+    expect(await rejectionCode(opener.run(ctx))).toBe("OTA_ERR_SLOT_LUKS_NOT_FOUND");
   });
 });

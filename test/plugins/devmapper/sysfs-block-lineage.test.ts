@@ -6,6 +6,7 @@ import { GptSlotResolver } from "../../../plugins/slots-gpt/gpt-slot-resolver.js
 import { buildSlotSysroot, type SlotSysroot, type SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
 import { CaptureLogger } from "../slots-gpt/capture-logger.js";
 import { cryptSpec } from "./crypt-fixture.js";
+import { rejectionCode } from "../../helpers/rejection-code.js";
 
 const made: SlotSysroot[] = [];
 afterEach(async () => {
@@ -18,15 +19,6 @@ async function setup(spec: SlotSysrootSpec) {
   const platform = new NodePlatform({ sysroot: sr.root });
   const lineage = new SysfsBlockLineage(platform);
   return { sr, platform, lineage, resolver: new GptSlotResolver(platform, new CaptureLogger(), lineage) };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
-  return "resolved";
 }
 
 describe("devmapper lineage", () => {
@@ -62,7 +54,7 @@ describe("devmapper lineage", () => {
 
   it("stick-dm-partition-as-target is refused", async () => {
     const { lineage } = await setup(cryptSpec(2, { stick: true }));
-    expect(await code(lineage.assertOnDisk("/dev/mapper/stick_cryptp2", "/dev/mmcblk0"))).toBe(
+    expect(await rejectionCode(lineage.assertOnDisk("/dev/mapper/stick_cryptp2", "/dev/mmcblk0"))).toBe(
       "OTA_ERR_SLOT_NOT_ON_BOOT_DISK",
     );
   });
@@ -77,7 +69,7 @@ describe("devmapper lineage", () => {
 
   it("closed-container-with-stick-carrying-slot-labels: the stick's partitions are never taken", async () => {
     const { resolver } = await setup(cryptSpec(2, { opened: false, stick: true }));
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_UNPAIRED");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_UNPAIRED");
   });
 
   it("slaves-cycle-in-sysfs does not hang the walk", async () => {

@@ -5,6 +5,7 @@ import { GptSlotResolver } from "../../../plugins/slots-gpt/gpt-slot-resolver.js
 import { buildSlotSysroot, type SlotSysroot, type SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
 import { corruptGptHeader } from "../../helpers/gpt-image.js";
 import { CaptureLogger } from "./capture-logger.js";
+import { rejectionCode } from "../../helpers/rejection-code.js";
 
 const made: SlotSysroot[] = [];
 afterEach(async () => {
@@ -17,15 +18,6 @@ async function setup(spec: SlotSysrootSpec) {
   const log = new CaptureLogger();
   const resolver = new GptSlotResolver(new NodePlatform({ sysroot: sr.root }), log);
   return { sr, log, resolver };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
-  return "resolved";
 }
 
 describe("slots-gpt resolver", () => {
@@ -66,52 +58,52 @@ describe("slots-gpt resolver", () => {
 
   it("missing-boot-mode-node is OTA_ERR_SLOT_DT_MISSING", async () => {
     const { resolver } = await setup({ bootMode: null });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_DT_MISSING");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_DT_MISSING");
   });
 
   it("missing-partition-node is OTA_ERR_SLOT_DT_MISSING", async () => {
     const { resolver } = await setup({ partition: null });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_DT_MISSING");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_DT_MISSING");
   });
 
   it("truncated-dt-property is OTA_ERR_SLOT_DT_MISSING", async () => {
     const { resolver } = await setup({ rawDt: { partition: Buffer.from([0, 2]) } });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_DT_MISSING");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_DT_MISSING");
   });
 
   it("usb-boot-mode-4 is unsupported", async () => {
     const { resolver } = await setup({ bootMode: 4, diskName: "mmcblk0" });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_BOOT_MODE_UNSUPPORTED");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_BOOT_MODE_UNSUPPORTED");
   });
 
   it("booted-partition-not-in-table", async () => {
     const { resolver } = await setup({ partition: 9 });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_PARTITION_NOT_FOUND");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_PARTITION_NOT_FOUND");
   });
 
   it("booted-from-bootconfig has a bad boot label", async () => {
     const { resolver } = await setup({ partition: 1 });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_BAD");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_BAD");
   });
 
   it("upper-case-labels are refused like rpi-slot-label does", async () => {
     const { resolver } = await setup({ labels: ["bootconfig", "BOOT_A", "BOOT_B", "SYSTEM_A", "SYSTEM_B"] });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_BAD");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_BAD");
   });
 
   it("boota-star-label-without-trailing-letter is refused (would pair with itself)", async () => {
     const { resolver } = await setup({ labels: ["bootconfig", "bootax", "bootbx", "systemax", "systembx"] });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_BAD");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_BAD");
   });
 
   it("labels-that-do-not-pair: no system_b", async () => {
     const { resolver } = await setup({ labels: ["bootconfig", "boot_a", "boot_b", "system_a", "persistent"] });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_UNPAIRED");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_UNPAIRED");
   });
 
   it("duplicate-system-label is refused", async () => {
     const { resolver } = await setup({ labels: ["bootconfig", "boot_a", "boot_b", "system_a", "system_b", "system_b"] });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_DUPLICATE");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_LABEL_DUPLICATE");
   });
 
   it("damaged-primary-gpt: backup is used, with a warning", async () => {
@@ -132,19 +124,19 @@ describe("slots-gpt resolver", () => {
     const { sr, resolver } = await setup({});
     await corruptGptHeader(sr.host(sr.disk), "primary");
     await corruptGptHeader(sr.host(sr.disk), "backup");
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_GPT_INVALID");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_GPT_INVALID");
   });
 
   it("boot-disk-missing is OTA_ERR_SLOT_DISK_UNREADABLE", async () => {
     const { sr, resolver } = await setup({});
     const { rm } = await import("node:fs/promises");
     await rm(sr.host(sr.disk));
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_DISK_UNREADABLE");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_DISK_UNREADABLE");
   });
 
   it("partition-device-node-missing is OTA_ERR_SLOT_PARTITION_NOT_FOUND", async () => {
     const { resolver } = await setup({ partitionNodes: false });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_PARTITION_NOT_FOUND");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_PARTITION_NOT_FOUND");
   });
 
   it("by-slot links that agree are accepted", async () => {
@@ -164,11 +156,11 @@ describe("slots-gpt resolver", () => {
 
   it("by-slot-link-disagrees-with-table is an error, not a guess", async () => {
     const { resolver } = await setup({ partition: 3, bySlot: { "other/system": "../../../mmcblk0p5" } });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_LINK_MISMATCH");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_LINK_MISMATCH");
   });
 
   it("dangling-by-slot-link is a mismatch", async () => {
     const { resolver } = await setup({ partition: 2, bySlot: { "other/boot": "../../../mmcblk0p9" } });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_LINK_MISMATCH");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_LINK_MISMATCH");
   });
 });

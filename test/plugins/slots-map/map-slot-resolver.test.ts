@@ -4,6 +4,7 @@ import { NodePlatform } from "../../../core/platform/index.js";
 import { MapSlotResolver } from "../../../plugins/slots-map/map-slot-resolver.js";
 import { parseSlotMap } from "../../../plugins/slots-map/slot-map-file.js";
 import { buildSlotSysroot, type SlotSysroot, type SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
+import { rejectionCode } from "../../helpers/rejection-code.js";
 
 const made: SlotSysroot[] = [];
 afterEach(async () => {
@@ -16,15 +17,6 @@ async function setup(spec: SlotSysrootSpec) {
   const sr = await buildSlotSysroot(spec);
   made.push(sr);
   return { sr, resolver: new MapSlotResolver(new NodePlatform({ sysroot: sr.root })) };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
-  return "resolved";
 }
 
 describe("slots-map resolver", () => {
@@ -79,37 +71,37 @@ describe("slots-map resolver", () => {
         { kname: "dm-2", name: "cp1", slaves: ["dm-0"] },
       ],
     });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_MAP_AMBIGUOUS");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_MAP_AMBIGUOUS");
   });
 
   it("mapper-device-absent is ambiguous (neither naming exists)", async () => {
     const { resolver } = await setup({ slotMap: "a.boot=::2\na.system=mapper:c:1\nb.boot=::3\nb.system=::5\n" });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_MAP_AMBIGUOUS");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_MAP_AMBIGUOUS");
   });
 
   it("slot-map-missing", async () => {
     const { resolver } = await setup({});
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_MAP_MISSING");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_MAP_MISSING");
   });
 
   it("booted-partition-in-neither-slot", async () => {
     const { resolver } = await setup({ slotMap: CLEAR, partition: 6 });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_ACTIVE_UNKNOWN");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_ACTIVE_UNKNOWN");
   });
 
   it("both-slots-name-the-same-system-partition is refused", async () => {
     const { resolver } = await setup({ slotMap: "a.boot=::2\na.system=::4\nb.boot=::3\nb.system=::4\n" });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_OVERLAP");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_OVERLAP");
   });
 
   it("both-slots-name-the-booted-boot-partition is refused", async () => {
     const { resolver } = await setup({ slotMap: "a.boot=::2\na.system=::4\nb.boot=::2\nb.system=::5\n" });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_OVERLAP");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_OVERLAP");
   });
 
   it("encrypted-boot-entry is refused", async () => {
     const { resolver } = await setup({ slotMap: "a.boot=mapper:x:2\na.system=::4\nb.boot=::3\nb.system=::5\n" });
-    expect(await code(resolver.resolve())).toBe("OTA_ERR_SLOT_MAP_INVALID");
+    expect(await rejectionCode(resolver.resolve())).toBe("OTA_ERR_SLOT_MAP_INVALID");
   });
 });
 
