@@ -8,15 +8,9 @@ import { runCli } from "../../core/cli/run-cli.js";
 import { EXIT } from "../../core/cli/exit-codes.js";
 import { builtinPlugins } from "../../plugins/builtin.js";
 import { SimDevice, isSimStop, makeSlotImages } from "../sim/index.js";
+import { toolsInstalled } from "../helpers/tools-installed.js";
 
-const hasMenderArtifact = (() => {
-  try {
-    execFileSync("mender-artifact", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasMenderArtifact = toolsInstalled("mender-artifact");
 
 let device: SimDevice | undefined;
 afterEach(async () => {

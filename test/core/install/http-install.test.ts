@@ -12,15 +12,9 @@ import { HttpSource } from "../../../core/install/sources/http-source.js";
 import { AbImageModule } from "../../../plugins/module-ab-image/ab-image-module.js";
 import { isOtaError } from "../../../core/errors/index.js";
 import { FakeBootloader, makeSlotRoot, memoryLogger, pseudoRandom, testConfig, type SlotRoot } from "./install-fixtures.js";
+import { toolsInstalled } from "../../helpers/tools-installed.js";
 
-const hasMenderArtifact = (() => {
-  try {
-    execFileSync("mender-artifact", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasMenderArtifact = toolsInstalled("mender-artifact");
 
 let sr: SlotRoot;
 let server: Server;

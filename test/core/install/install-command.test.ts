@@ -11,15 +11,9 @@ import { definePlugin } from "../../../core/plugin-host/define-plugin.js";
 import type { BuiltinPluginRegistry } from "../../../core/plugin-host/builtin-registry.js";
 import { builtinPlugins } from "../../../plugins/builtin.js";
 import { FakeBootloader, makeSlotRoot, pseudoRandom, type SlotRoot } from "./install-fixtures.js";
+import { toolsInstalled } from "../../helpers/tools-installed.js";
 
-const hasMenderArtifact = (() => {
-  try {
-    execFileSync("mender-artifact", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasMenderArtifact = toolsInstalled("mender-artifact");
 
 let sr: SlotRoot;
 let boot: FakeBootloader;

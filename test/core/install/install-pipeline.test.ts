@@ -13,15 +13,9 @@ import { AbImageModule } from "../../../plugins/module-ab-image/ab-image-module.
 import { isOtaError } from "../../../core/errors/index.js";
 import type { AgentConfig } from "../../../core/config/schema.js";
 import { FakeBootloader, makeSlotRoot, memoryLogger, pseudoRandom, testConfig, type SlotRoot } from "./install-fixtures.js";
+import { toolsInstalled } from "../../helpers/tools-installed.js";
 
-const hasMenderArtifact = (() => {
-  try {
-    execFileSync("mender-artifact", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasMenderArtifact = toolsInstalled("mender-artifact");
 
 let sr: SlotRoot;
 let boot: FakeBootloader;

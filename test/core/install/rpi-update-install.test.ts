@@ -13,16 +13,9 @@ import { encodeSparseBuffer } from "../../../artifacts/index.js";
 import { isOtaError } from "../../../core/errors/index.js";
 import type { AgentConfig } from "../../../core/config/schema.js";
 import { FakeBootloader, makeSlotRoot, memoryLogger, pseudoRandom, testConfig, type SlotRoot } from "./install-fixtures.js";
+import { toolsInstalled } from "../../helpers/tools-installed.js";
 
-const hasTools = (() => {
-  try {
-    execFileSync("zstd", ["--version"], { stdio: "ignore" });
-    execFileSync("tar", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTools = toolsInstalled("zstd", "tar");
 
 let sr: SlotRoot;
 let boot: FakeBootloader;

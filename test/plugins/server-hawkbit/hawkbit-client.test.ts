@@ -9,7 +9,7 @@ import { HawkbitClient } from "../../../plugins/server-hawkbit/hawkbit-client.js
 import { HawkbitConfigSchema, type HawkbitConfigInput } from "../../../plugins/server-hawkbit/config.js";
 import type { Deployment } from "../../../core/capabilities/deployment-server.js";
 import type { InventoryProvider } from "../../../core/capabilities/inventory-provider.js";
-import { isOtaError, type OtaError } from "../../../core/errors/index.js";
+import { otaRejection } from "../../helpers/ota-rejection.js";
 
 interface Fx {
   server: DevServer;
@@ -47,16 +47,6 @@ async function setup(
   const client = new HawkbitClient({ platform, log, config, inventoryProviders: () => options.providers ?? [] });
   fx = { server, platform, log, client };
   return fx;
-}
-
-async function rejection(p: Promise<unknown>): Promise<OtaError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isOtaError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a rejection");
 }
 
 function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer }> {
@@ -125,7 +115,7 @@ describe("server-hawkbit polling and deployments", () => {
   it("no-matching-artifact: the action is closed as failed and NO_ARTIFACT names the files", async () => {
     const f = await setup();
     const id = f.server.hawkbit.createAction({ controllerId: "pi-0001", artifacts: [{ filename: "firmware.bin", data: ARTIFACT }] });
-    const err = await rejection(f.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(f.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_NO_ARTIFACT");
     expect(err.message).toContain("firmware.bin");
     expect(f.server.hawkbit.feedbackSummary(id)).toEqual(["closed/failure"]);
@@ -188,7 +178,7 @@ describe("server-hawkbit polling and deployments", () => {
   it("base-garbage: a non-JSON poll reply is BAD_REPLY naming the endpoint", async () => {
     const f = await setup();
     f.server.fault({ endpoint: "hawkbit.base", kind: "garbage" });
-    const err = await rejection(f.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(f.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_BAD_REPLY");
     expect(err.message).toContain("GET controller base");
   });
@@ -196,7 +186,7 @@ describe("server-hawkbit polling and deployments", () => {
   it("base-slow: TIMEOUT naming the endpoint", async () => {
     const f = await setup({ config: { requestTimeoutSeconds: 0.3 } });
     f.server.fault({ endpoint: "hawkbit.base", kind: "slow", delayMs: 1500 });
-    const err = await rejection(f.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(f.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_TIMEOUT");
     expect(err.message).toContain("GET controller base");
   });
@@ -204,7 +194,7 @@ describe("server-hawkbit polling and deployments", () => {
   it("rate-limited: 429 Retry-After becomes the retry delay", async () => {
     const f = await setup();
     f.server.fault({ endpoint: "hawkbit.base", kind: "status", status: 429, retryAfter: "7" });
-    const err = await rejection(f.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(f.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_RATE_LIMITED");
     expect(f.client.retryDelayMs(err, 1, 300_000)).toBe(7000);
   });
@@ -315,7 +305,7 @@ describe("server-hawkbit configData and auth", () => {
 
   it("wrong-target-token: 401 is UNAUTHORIZED", async () => {
     const f = await setup({ config: { targetToken: "nope" } });
-    expect((await rejection(f.client.authenticate())).code).toBe("OTA_ERR_SERVER_UNAUTHORIZED");
+    expect((await otaRejection(f.client.authenticate())).code).toBe("OTA_ERR_SERVER_UNAUTHORIZED");
   });
 
   it("gateway-token: a tenant token works for a target the server does not know yet", async () => {

@@ -1,10 +1,10 @@
 // The Mender client against the dev server: admission, JWT renewal, next deployment, statuses, logs, inventory, faults.
 import { afterEach, describe, expect, it } from "vitest";
 import { request } from "node:http";
-import { isOtaError, type OtaError } from "../../../core/errors/index.js";
 import type { Deployment } from "../../../core/capabilities/deployment-server.js";
 import { INSTALLED, menderFixture, type MenderFixture } from "./mender-fixture.js";
 import { isTransientServerError } from "../../../plugins/server-mender/poll-policy.js";
+import { otaRejection } from "../../helpers/ota-rejection.js";
 
 let fx: MenderFixture | undefined;
 afterEach(async () => {
@@ -15,16 +15,6 @@ afterEach(async () => {
   }
   fx = undefined;
 });
-
-async function rejection(p: Promise<unknown>): Promise<OtaError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isOtaError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a rejection");
-}
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -49,7 +39,7 @@ async function acceptedFixture(options: Parameters<typeof menderFixture>[0] = {}
 describe("server-mender authentication", () => {
   it("device-pending-then-accepted: first request is refused, accepted device gets a JWT", async () => {
     fx = await menderFixture();
-    const err = await rejection(fx.client.authenticate());
+    const err = await otaRejection(fx.client.authenticate());
     expect(err.code).toBe("OTA_ERR_SERVER_UNAUTHORIZED");
     expect(fx.server.mender.device?.identity).toBe('{"mac":"52:54:00:12:34:56"}');
     fx.server.mender.accept();
@@ -85,12 +75,12 @@ describe("server-mender authentication", () => {
   it("identity-script-fails: a failing identity script is an identity error, not a silent MAC fallback", async () => {
     fx = await acceptedFixture();
     await fx.platform.put("/usr/share/mender/identity/mender-device-identity", "#!/bin/sh\nexit 3\n", 0o755);
-    expect((await rejection(fx.client.authenticate())).code).toBe("OTA_ERR_SERVER_IDENTITY");
+    expect((await otaRejection(fx.client.authenticate())).code).toBe("OTA_ERR_SERVER_IDENTITY");
   });
 
   it("wrong-tenant-token: the server refuses the device", async () => {
     fx = await acceptedFixture({ server: { mender: { tenantToken: "right" } }, config: { tenantToken: "wrong" } });
-    expect((await rejection(fx.client.authenticate())).code).toBe("OTA_ERR_SERVER_UNAUTHORIZED");
+    expect((await otaRejection(fx.client.authenticate())).code).toBe("OTA_ERR_SERVER_UNAUTHORIZED");
   });
 
   it("jwt-expired-renewed-once: a 401 on a call re-authenticates and repeats the call", async () => {
@@ -116,7 +106,7 @@ describe("server-mender authentication", () => {
     fx = await acceptedFixture();
     await fx.client.authenticate();
     fx.server.mender.reject();
-    expect((await rejection(fx.client.nextDeployment(INSTALLED))).code).toBe("OTA_ERR_SERVER_UNAUTHORIZED");
+    expect((await otaRejection(fx.client.nextDeployment(INSTALLED))).code).toBe("OTA_ERR_SERVER_UNAUTHORIZED");
     expect(fx.server.requests.filter((r) => r.endpoint === "mender.auth")).toHaveLength(2);
   });
 });
@@ -163,7 +153,7 @@ describe("server-mender next deployment", () => {
     await fx.client.authenticate();
     fx.server.fault({ endpoint: "mender.next.v2", kind: "status", status: 404 });
     fx.server.fault({ endpoint: "mender.next.v1", kind: "garbage" });
-    const err = await rejection(fx.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(fx.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_BAD_REPLY");
     expect(err.message).toContain("GET next (v1)");
   });
@@ -172,14 +162,14 @@ describe("server-mender next deployment", () => {
     fx = await acceptedFixture({ server: { mender: { enterprise: true } } });
     await fx.client.authenticate();
     fx.server.fault({ endpoint: "mender.next.v2", kind: "status", status: 200, body: '{"id":"x","artifact":{"artifact_name":"a"}}' });
-    expect((await rejection(fx.client.nextDeployment(INSTALLED))).code).toBe("OTA_ERR_SERVER_BAD_REPLY");
+    expect((await otaRejection(fx.client.nextDeployment(INSTALLED))).code).toBe("OTA_ERR_SERVER_BAD_REPLY");
   });
 
   it("next-reply-slow: a reply slower than the deadline is TIMEOUT naming the endpoint", async () => {
     fx = await acceptedFixture({ config: { requestTimeoutSeconds: 0.3 } });
     await fx.client.authenticate();
     fx.server.fault({ endpoint: "mender.next.v2", kind: "slow", delayMs: 1500 });
-    const err = await rejection(fx.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(fx.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_TIMEOUT");
     expect(err.message).toContain("POST next (v2)");
   });
@@ -189,7 +179,7 @@ describe("server-mender next deployment", () => {
     await fx.client.authenticate();
     fx.server.fault({ endpoint: "mender.next.v2", kind: "hang" });
     const stop = new AbortController();
-    const pending = rejection(fx.client.nextDeployment(INSTALLED, stop.signal));
+    const pending = otaRejection(fx.client.nextDeployment(INSTALLED, stop.signal));
     setTimeout(() => stop.abort(new Error("agent stopping")), 100);
     const err = await pending;
     expect(err.code).toBe("OTA_ERR_SERVER_UNREACHABLE");
@@ -201,14 +191,14 @@ describe("server-mender next deployment", () => {
     fx = await acceptedFixture();
     await fx.client.authenticate();
     fx.server.fault({ endpoint: "mender.next.v2", kind: "drop" });
-    expect((await rejection(fx.client.nextDeployment(INSTALLED))).code).toBe("OTA_ERR_SERVER_UNREACHABLE");
+    expect((await otaRejection(fx.client.nextDeployment(INSTALLED))).code).toBe("OTA_ERR_SERVER_UNREACHABLE");
   });
 
   it("server-500: OTA_ERR_SERVER_STATUS with the status, retried by the scheduler with the backoff", async () => {
     fx = await acceptedFixture();
     await fx.client.authenticate();
     fx.server.fault({ endpoint: "mender.next.v2", kind: "status", status: 500 });
-    const err = await rejection(fx.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(fx.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_STATUS");
     expect(err.details["status"]).toBe(500);
     const regular = fx.client.pollPolicy().updatePollIntervalMs;
@@ -221,7 +211,7 @@ describe("server-mender next deployment", () => {
     fx = await acceptedFixture();
     await fx.client.authenticate();
     fx.server.fault({ endpoint: "mender.next.v2", kind: "status", status: 429, retryAfter: "120" });
-    const err = await rejection(fx.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(fx.client.nextDeployment(INSTALLED));
     expect(err.code).toBe("OTA_ERR_SERVER_RATE_LIMITED");
     expect(err.details["retryAfterMs"]).toBe(120_000);
     expect(fx.client.retryDelayMs(err, 1, 1_800_000)).toBe(120_000);
@@ -233,7 +223,7 @@ describe("server-mender next deployment", () => {
     // HTTP dates are read against the platform clock (virtual here), never the host's.
     const at = new Date(fx.platform.clock.now() + 90_000).toUTCString();
     fx.server.fault({ endpoint: "mender.next.v2", kind: "status", status: 429, retryAfter: at });
-    const err = await rejection(fx.client.nextDeployment(INSTALLED));
+    const err = await otaRejection(fx.client.nextDeployment(INSTALLED));
     const ms = err.details["retryAfterMs"] as number;
     expect(ms).toBeGreaterThan(80_000);
     expect(ms).toBeLessThanOrEqual(90_000);
@@ -279,9 +269,9 @@ describe("server-mender deployment status and log", () => {
     const f = await acceptedFixture();
     const d = await deployment(f);
     f.server.fault({ endpoint: "mender.status", kind: "status", status: 503 });
-    expect((await rejection(f.client.reportStatus(d, { status: "downloading" }))).code).toBe("OTA_ERR_SERVER_STATUS");
+    expect((await otaRejection(f.client.reportStatus(d, { status: "downloading" }))).code).toBe("OTA_ERR_SERVER_STATUS");
     f.server.fault({ endpoint: "mender.status", kind: "status", status: 503 });
-    expect((await rejection(f.client.reportStatus(d, { status: "success" }))).code).toBe("OTA_ERR_SERVER_STATUS");
+    expect((await otaRejection(f.client.reportStatus(d, { status: "success" }))).code).toBe("OTA_ERR_SERVER_STATUS");
     expect(f.platform.clock.sleeps).toEqual([]);
   });
 
@@ -289,7 +279,7 @@ describe("server-mender deployment status and log", () => {
     const f = await acceptedFixture();
     const d = await deployment(f);
     f.server.fault({ endpoint: "mender.status", kind: "status", status: 500, times: 50 });
-    expect((await rejection(f.client.reportStatus(d, { status: "success", critical: true }))).code).toBe("OTA_ERR_SERVER_STATUS");
+    expect((await otaRejection(f.client.reportStatus(d, { status: "success", critical: true }))).code).toBe("OTA_ERR_SERVER_STATUS");
     expect(f.platform.clock.sleeps).toEqual([60_000, 60_000, 60_000, 120_000, 120_000, 120_000, 240_000, 240_000, 240_000, 300_000, 300_000, 300_000]);
   });
 
