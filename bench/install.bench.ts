@@ -1,15 +1,16 @@
-// Install throughput and peak RSS: ota-agent's pipeline vs the Mender client 3.4 vs `zcat | dd`, 1 GiB into a loop partition.
+// Install throughput and peak RSS: ota-agent vs the Mender client 3.4 vs `zcat | dd`, 1 GiB into a loop partition.
 //
 // Run: `npm run bench -- install` (root, loop devices, mender-client + mender-artifact installed). What runs:
-//   * ota-agent: the install pipeline in a child process (bundled with esbuild, plain node, no tsx), the same code
-//     `ota-agent install` runs: FileSource → artifacts reader (hash-checked) → module-ab-image (rootfs-image) →
-//     read-compare-write frames → fsync, on a static slot layout (system_a = p4 active, system_b = p5 target). The
-//     CLI is not used because it needs a slot-resolver plugin in the built-in set; the child measures the same path
-//     without the agent's start-up.
+//   * ota CLI: the bundled `ota-agent install` (scripts/bundle.mjs into the temp dir, plain node) with every default
+//     plugin, on a sysroot whose device tree says "booted from p2" and whose /dev/mmcblk0* nodes are the loop disk
+//     and its partitions (slots-gpt reads the real GPT; bootloader-tryboot arms /bootfs/autoboot.txt).
+//   * ota pipeline: the same install path in a bare child process (FileSource → artifacts reader → module-ab-image
+//     → read-compare-write frames → fsync) on a static layout, without the agent's start-up. When the CLI row's
+//     set-up fails it is skipped with the reason and this row stands for ota-agent.
 //   * mender: `mender install` (Go client 3.4) in a private mount namespace with a fake U-Boot env and `mount`
 //     (the approach of shared/bench/mender-standalone.sh), RootfsPartA/B = p4/p5 of the same disk.
 //   * limit: `zcat image.gz | dd of=p5 bs=4M conv=fsync` (gzip) and `dd if=image of=p5 bs=4M conv=fsync` (none).
-// Runs alternate (ota, mender, limit) 3 times per compression; the target partition is discarded (zeroed) before
+// Runs alternate (ota CLI, ota pipeline, mender, limit) 3 times per compression; the target partition is discarded (zeroed) before
 // each run. Page caches are not dropped (the artifact is cached for every contender alike).
 import "reflect-metadata";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -187,6 +188,50 @@ async function main(): Promise<void> {
     }
     const target = `${loop}p5`;
 
+    // --- the CLI's sysroot: device tree (booted from boot_a = p2), disk nodes = the loop disk, bootfs, data dir
+    let cliArgv: string[] | undefined;
+    let cliReset: (() => void) | undefined;
+    try {
+      const bundleDir = join(work, "bundle");
+      sh(process.execPath, [root + "scripts/bundle.mjs", "--outdir", bundleDir]);
+      const sysroot = join(work, "sysroot");
+      const dt = join(sysroot, "proc/device-tree/chosen/bootloader");
+      mkdirSync(dt, { recursive: true });
+      const u32 = (n: number): Buffer => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n);
+        return b;
+      };
+      writeFileSync(join(dt, "boot-mode"), u32(1));
+      writeFileSync(join(dt, "partition"), u32(2));
+      writeFileSync(join(dt, "tryboot"), u32(0));
+      writeFileSync(join(dt, "capabilities"), u32(0x0c));
+      mkdirSync(join(sysroot, "dev"), { recursive: true });
+      const node = (name: string, sysName: string): void => {
+        const [maj, min] = readFileSync(`/sys/class/block/${sysName}/dev`, "utf8").trim().split(":");
+        sh("mknod", [join(sysroot, "dev", name), "b", maj!, min!]);
+      };
+      node("mmcblk0", loop.slice(5));
+      for (let p = 1; p <= 6; p++) node(`mmcblk0p${p}`, `${loop.slice(5)}p${p}`);
+      mkdirSync(join(sysroot, "bootfs"), { recursive: true });
+      writeFileSync(join(sysroot, "bootfs/autoboot.txt"), "[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=2\n");
+      mkdirSync(join(sysroot, "data"), { recursive: true });
+      writeFileSync(join(sysroot, "data/device_type"), "device_type=raspberrypi4\n");
+      for (const comp of ["gzip", "none"]) sh("cp", ["--reflink=auto", artifacts[comp]!, join(sysroot, `bench-${comp}.mender`)]);
+      const config = join(work, "agent.json");
+      writeFileSync(config, JSON.stringify({ sysroot, dataDir: "/data", deviceType: "raspberrypi4", log: { level: "warn" } }));
+      cliArgv = [process.execPath, join(bundleDir, "ota-agent.mjs"), "--config", config, "--json", "install"];
+      // each run is a fresh device: no deployment record, slot a committed and running, nothing armed
+      cliReset = () => {
+        rmSync(join(sysroot, "data"), { recursive: true, force: true });
+        mkdirSync(join(sysroot, "data"), { recursive: true });
+        writeFileSync(join(sysroot, "data/device_type"), "device_type=raspberrypi4\n");
+        writeFileSync(join(sysroot, "bootfs/autoboot.txt"), "[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=2\n");
+      };
+    } catch (err) {
+      console.log(`ota CLI row skipped: ${(err as Error).message.split("\n")[0]}`);
+    }
+
     // --- mender's fake environment (see shared/bench/mender-standalone.sh for why each piece exists)
     const mdir = join(work, "mender");
     mkdirSync(join(mdir, "bin"), { recursive: true });
@@ -262,9 +307,23 @@ exec mender --config "${join(mdir, "mender.conf")}" --fallback-config "${join(md
       for (let i = 0; i < RUNS; i++) {
         reset();
         let t = timed([process.execPath, childJs, "--child", JSON.stringify(childArgs)]);
-        verify("ota-agent");
-        row("ota-agent", comp).wall.push(t.wall);
-        row("ota-agent", comp).rss.push(t.rssKb);
+        verify("ota-agent pipeline");
+        row("ota pipeline", comp).wall.push(t.wall);
+        row("ota pipeline", comp).rss.push(t.rssKb);
+
+        if (cliArgv) {
+          reset();
+          cliReset?.();
+          try {
+            t = timed([...cliArgv, `/bench-${comp}.mender`]);
+            verify("ota-agent CLI");
+            row("ota CLI", comp).wall.push(t.wall);
+            row("ota CLI", comp).rss.push(t.rssKb);
+          } catch (err) {
+            console.log(`\nota CLI row dropped: ${(err as Error).message.slice(0, 600)}`);
+            cliArgv = undefined;
+          }
+        }
 
         reset();
         t = timed(["unshare", "-m", "--propagation", "private", join(mdir, "run-mender.sh"), "install", artifact]);
@@ -284,14 +343,14 @@ exec mender --config "${join(mdir, "mender.conf")}" --fallback-config "${join(md
     console.log("\n");
     const mb = (IMAGE_MB * MiB) / 1e6;
     console.log(`image ${IMAGE_MB} MiB (1/3 random, 1/3 text, 1/3 zeros); artifacts: gzip ${(statSync(artifacts.gzip!).size / MiB).toFixed(0)} MiB, none ${(statSync(artifacts.none!).size / MiB).toFixed(0)} MiB; ${RUNS} runs each, medians`);
-    console.log("compression | installer  | wall s | MB/s   | peak RSS MB | vs mender | vs limit");
+    console.log("compression | installer    | wall s | MB/s   | peak RSS MB | vs mender | vs limit");
     for (const comp of ["gzip", "none"]) {
       const limit = rows.find((r) => r.comp === comp && (r.who === "dd" || r.who === "zcat | dd"))!;
       const mender = rows.find((r) => r.comp === comp && r.who === "mender 3.4")!;
       for (const r of rows.filter((x) => x.comp === comp)) {
         const w = median(r.wall);
         console.log(
-          `${comp.padEnd(11)} | ${r.who.padEnd(10)} | ${w.toFixed(2).padStart(6)} | ${(mb / w).toFixed(0).padStart(6)} | ${(median(r.rss) / 1024).toFixed(1).padStart(11)} | ${(median(mender.wall) / w).toFixed(2).padStart(9)} | ${(median(limit.wall) / w * 100).toFixed(0).padStart(7)}%`,
+          `${comp.padEnd(11)} | ${r.who.padEnd(12)} | ${w.toFixed(2).padStart(6)} | ${(mb / w).toFixed(0).padStart(6)} | ${(median(r.rss) / 1024).toFixed(1).padStart(11)} | ${(median(mender.wall) / w).toFixed(2).padStart(9)} | ${(median(limit.wall) / w * 100).toFixed(0).padStart(7)}%`,
         );
       }
     }
