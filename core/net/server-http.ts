@@ -4,38 +4,40 @@ import { OtaError } from "../errors/index.js";
 import type { Logger } from "../logging/logger.js";
 import { exchange, type ExchangeReply, type ExchangeRequest } from "./http-exchange.js";
 
-export interface ServerHttpOptions {
-  /** Reads `serverCertificate` (a device path). */
-  fs: FileSystem;
-  /** Gets one debug line (`server.http`) per exchange: endpoint and status, never headers. */
-  log: Logger;
-  /** Deadline of each whole exchange. */
-  timeoutMs: number;
+/** The connection settings every server plugin's config carries (mender.conf and hawkBit use the same names). */
+export interface ServerHttpConfig {
+  /** Deadline of each whole exchange, in seconds. */
+  requestTimeoutSeconds: number;
   /** Accept any server certificate (test servers only). */
   skipVerify: boolean;
-  /** Extra trusted certificate (PEM file), added to Node's public roots. */
+  /** Extra trusted certificate (PEM file, a device path), added to Node's public roots. */
   serverCertificate?: string | undefined;
 }
 
-/** What a caller chooses per request; the deadline and TLS come from the options. */
+/** What a caller chooses per request; the deadline and TLS come from the config. */
 export type ServerRequest = Omit<ExchangeRequest, "timeoutMs" | "tls">;
 
 /** Sends requests for one server client (Mender, hawkBit); status handling stays with the client. */
 export class ServerHttp {
-  readonly #options: ServerHttpOptions;
+  readonly #fs: FileSystem;
+  readonly #log: Logger;
+  readonly #config: ServerHttpConfig;
   #ca: string | undefined;
 
-  constructor(options: ServerHttpOptions) {
-    this.#options = options;
+  /** `log` gets one debug line (`server.http`) per exchange: endpoint and status, never headers. */
+  constructor(fs: FileSystem, log: Logger, config: ServerHttpConfig) {
+    this.#fs = fs;
+    this.#log = log;
+    this.#config = config;
   }
 
   async send(req: ServerRequest): Promise<ExchangeReply> {
     const reply = await exchange({
       ...req,
-      timeoutMs: this.#options.timeoutMs,
-      tls: { rejectUnauthorized: !this.#options.skipVerify, ca: await this.#caBundle() },
+      timeoutMs: this.#config.requestTimeoutSeconds * 1000,
+      tls: { rejectUnauthorized: !this.#config.skipVerify, ca: await this.#caBundle() },
     });
-    this.#options.log.debug({ event: "server.http", endpoint: req.endpoint, status: reply.status }, "server exchange");
+    this.#log.debug({ event: "server.http", endpoint: req.endpoint, status: reply.status }, "server exchange");
     return reply;
   }
 
@@ -44,10 +46,10 @@ export class ServerHttp {
    * `ca` is given, so keeping them lets public servers still verify. A missing file is OTA_ERR_SERVER_UNREACHABLE.
    */
   async #caBundle(): Promise<string | undefined> {
-    const file = this.#options.serverCertificate;
+    const file = this.#config.serverCertificate;
     if (file === undefined) return undefined;
     if (this.#ca === undefined) {
-      const text = await this.#options.fs.readText(file);
+      const text = await this.#fs.readText(file);
       if (text === undefined) throw new OtaError("OTA_ERR_SERVER_UNREACHABLE", `server certificate ${file} does not exist`);
       const { rootCertificates } = await import("node:tls");
       this.#ca = [...rootCertificates, text].join("\n");

@@ -97,13 +97,7 @@ export class HawkbitClient implements DeploymentServer {
     const root = this.#base.href.replace(/\/+$/, "");
     this.#prefix = `${root}/${encodeURIComponent(options.config.tenant)}/controller/v1/${encodeURIComponent(options.config.controllerId)}`;
     this.#pattern = new RegExp(options.config.artifactPattern);
-    this.#http = new ServerHttp({
-      fs: options.platform.fs,
-      log: options.log,
-      timeoutMs: options.config.requestTimeoutSeconds * 1000,
-      skipVerify: options.config.skipVerify,
-      serverCertificate: options.config.serverCertificate,
-    });
+    this.#http = new ServerHttp(options.platform.fs, options.log, options.config);
   }
 
   pollPolicy(): ServerPollPolicy {

@@ -68,13 +68,7 @@ export class MenderClient implements DeploymentServer {
     this.#keyFile = options.keyFile;
     this.#providers = options.inventoryProviders ?? (() => []);
     this.#base = new URL(options.config.serverUrl);
-    this.#http = new ServerHttp({
-      fs: options.platform.fs,
-      log: options.log,
-      timeoutMs: options.config.requestTimeoutSeconds * 1000,
-      skipVerify: options.config.skipVerify,
-      serverCertificate: options.config.serverCertificate,
-    });
+    this.#http = new ServerHttp(options.platform.fs, options.log, options.config);
   }
 
   /** The mender.conf intervals, for the scheduler. */
