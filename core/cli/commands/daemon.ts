@@ -78,8 +78,11 @@ export const daemonCommand: CoreCommand = {
         switch (cmd) {
           case "ping":
             return { pid: process.pid, version: agent.info.version };
-          case "status":
-            return { pid: process.pid, version: agent.info.version, ...scheduler.status() };
+          case "status": {
+            const m = process.memoryUsage();
+            const mb = (n: number): number => Math.round(n / 104857.6) / 10;
+            return { pid: process.pid, version: agent.info.version, ...scheduler.status(), memoryMB: { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external) } };
+          }
           case "check-update":
             return scheduler.checkNow();
           case "send-inventory":
