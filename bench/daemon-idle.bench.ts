@@ -58,7 +58,7 @@ try {
       plugins: { "server-mender": { serverUrl: server.url, updatePollIntervalSeconds: 2, inventoryPollIntervalSeconds: 3600 } },
     }),
   );
-  const env = { ...process.env, PATH: `${device.binDir}:${process.env["PATH"] ?? ""}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${device.binDir}:${process.env["PATH"] ?? ""}` };
   delete env["NOTIFY_SOCKET"];
 
   const bundleDir = join(work, "bundle");
