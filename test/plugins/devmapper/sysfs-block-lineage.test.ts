@@ -1,21 +1,18 @@
 // Boot-disk lineage through device-mapper: LUKS2 containers from their header, kpartx partitions, decoys refused.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NodePlatform } from "../../../core/platform/index.js";
 import { SysfsBlockLineage } from "../../../plugins/devmapper/sysfs-block-lineage.js";
 import { GptSlotResolver } from "../../../plugins/slots-gpt/gpt-slot-resolver.js";
-import { buildSlotSysroot, type SlotSysroot, type SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
+import type { SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
+import { slotSysrootPerTest } from "../../helpers/slot-sysroot-per-test.js";
 import { CaptureLogger } from "../slots-gpt/capture-logger.js";
 import { cryptSpec } from "./crypt-fixture.js";
 import { rejectionCode } from "../../helpers/rejection-code.js";
 
-const made: SlotSysroot[] = [];
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((s) => s.cleanup()));
-});
+const buildSysroot = slotSysrootPerTest();
 
 async function setup(spec: SlotSysrootSpec) {
-  const sr = await buildSlotSysroot(spec);
-  made.push(sr);
+  const sr = await buildSysroot(spec);
   const platform = new NodePlatform({ sysroot: sr.root });
   const lineage = new SysfsBlockLineage(platform);
   return { sr, platform, lineage, resolver: new GptSlotResolver(platform, new CaptureLogger(), lineage) };

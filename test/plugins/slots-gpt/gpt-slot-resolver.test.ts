@@ -1,20 +1,17 @@
 // Behaviour of the GPT-label slot resolver over sysroot fixtures: layouts, boot media, damaged tables, bad input.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NodePlatform } from "../../../core/platform/index.js";
 import { GptSlotResolver } from "../../../plugins/slots-gpt/gpt-slot-resolver.js";
-import { buildSlotSysroot, type SlotSysroot, type SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
+import type { SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
+import { slotSysrootPerTest } from "../../helpers/slot-sysroot-per-test.js";
 import { corruptGptHeader } from "../../helpers/gpt-image.js";
 import { CaptureLogger } from "./capture-logger.js";
 import { rejectionCode } from "../../helpers/rejection-code.js";
 
-const made: SlotSysroot[] = [];
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((s) => s.cleanup()));
-});
+const buildSysroot = slotSysrootPerTest();
 
 async function setup(spec: SlotSysrootSpec) {
-  const sr = await buildSlotSysroot(spec);
-  made.push(sr);
+  const sr = await buildSysroot(spec);
   const log = new CaptureLogger();
   const resolver = new GptSlotResolver(new NodePlatform({ sysroot: sr.root }), log);
   return { sr, log, resolver };

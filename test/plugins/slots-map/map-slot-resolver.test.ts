@@ -1,21 +1,18 @@
 // Behaviour of the slot.map resolver: clear and mapper triplets, kpartx naming, and every malformed map.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NodePlatform } from "../../../core/platform/index.js";
 import { MapSlotResolver } from "../../../plugins/slots-map/map-slot-resolver.js";
 import { parseSlotMap } from "../../../plugins/slots-map/slot-map-file.js";
-import { buildSlotSysroot, type SlotSysroot, type SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
+import type { SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
+import { slotSysrootPerTest } from "../../helpers/slot-sysroot-per-test.js";
 import { rejectionCode } from "../../helpers/rejection-code.js";
 
-const made: SlotSysroot[] = [];
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((s) => s.cleanup()));
-});
+const buildSysroot = slotSysrootPerTest();
 
 const CLEAR = "# clear layout\na.boot=::2\na.system=::4\n\nb.boot=::3\nb.system=::5\n";
 
 async function setup(spec: SlotSysrootSpec) {
-  const sr = await buildSlotSysroot(spec);
-  made.push(sr);
+  const sr = await buildSysroot(spec);
   return { sr, resolver: new MapSlotResolver(new NodePlatform({ sysroot: sr.root })) };
 }
 
