@@ -78,6 +78,9 @@ export interface ModuleRegistryPort {
   get(payloadType: string): UpdateModule;
 }
 
+/** Read errors that make the stored deployment record unusable (it is replaced by a recovery record). */
+const UNUSABLE_RECORD: ReadonlySet<string> = new Set(["OTA_ERR_STORE_CORRUPT", "OTA_ERR_STATE_RECORD_INVALID", "OTA_ERR_STORE_SCHEMA"]);
+
 /** Resumes past the store-count limit before the failure path runs without scripts and module calls. */
 const GIVE_UP_AFTER = 3;
 
@@ -118,7 +121,8 @@ export class DeploymentRunner {
     try {
       return await this.store.read(RECORD_KEYS.deployment, parseDeploymentRecord);
     } catch (err) {
-      if (!isOtaError(err, "OTA_ERR_STORE_CORRUPT") && !isOtaError(err, "OTA_ERR_STATE_RECORD_INVALID")) throw err;
+      // A record of a newer schema was written by a newer agent in a trial that was then rolled back to us.
+      if (!isOtaError(err) || !UNUSABLE_RECORD.has(err.code)) throw err;
       this.log.error({ event: EVENTS.deploymentRecordInvalid, code: err.code }, `deployment record unusable, rolling back: ${err.message}`);
       const record = this.recoveryRecord(err);
       await this.store.write(RECORD_KEYS.deployment, record);

@@ -246,6 +246,17 @@ describe("deployment runner › guards", () => {
     expect(dev.chain).not.toContain("boot:reboot:normal");
   });
 
+  it("record-from-a-newer-agent: after a rollback to an older agent, its unknown record schema takes the rollback path", async () => {
+    await dev.runner().start(deployment(), { reboot: false, signal });
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const file = `${dev.sysroot}/data/deployment.json`;
+    const record = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...record, schemaVersion: 2, newField: true }));
+    const out = await dev.runner().rollback({ signal });
+    expect(out).toMatchObject({ kind: "rolled-back" });
+    expect(dev.bootloader).toMatchObject({ committed: "a", tryboot: "a" });
+  });
+
   it("record-corrupt: a garbled deployment record takes the rollback path and disarms", async () => {
     await dev.runner().start(deployment(), { reboot: false, signal });
     const { writeFile } = await import("node:fs/promises");
