@@ -1,6 +1,8 @@
 // Test helper: the shape of one declarative deployment scenario (test/scenarios/cases/*.scenario.ts) and its runner.
 import { expect } from "vitest";
 import type { SlotName } from "../../core/capabilities/slot-resolver.js";
+import { TOKENS } from "../../core/di/tokens.js";
+import { resolve } from "../../core/di/resolve.js";
 import type { DeploymentOutcome } from "../../core/state-machine/deployment-runner.js";
 import type { SimDeviceOptions } from "../sim/index.js";
 import { FakeServer } from "./scenario-fakes.js";
@@ -77,8 +79,7 @@ export async function expectSettled(h: SimHarness, slot: SlotName, version: stri
   expect(boot?.slot, "running slot").toBe(slot);
   const agent = await h.agent();
   try {
-    const { TOKENS } = await import("../../core/di/tokens.js");
-    const runner = agent.container.resolve(TOKENS.DeploymentRunner) as import("../../core/state-machine/deployment-runner.js").DeploymentRunner;
+    const runner = resolve(agent.container, TOKENS.DeploymentRunner);
     expect(await runner.current(), "no deployment left in progress").toBeUndefined();
     expect((await runner.installed()).artifactName).toBe(artifactName);
   } finally {
