@@ -129,3 +129,52 @@ describe("daemon under systemd (Type=notify)", () => {
     }
   });
 });
+
+describe("without a daemon, and without a server", () => {
+  it("check-update asks the server once and installs nothing; send-inventory sends directly", async () => {
+    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(3600) });
+    const t = e2e;
+    const nothing = await t.cli(["check-update", "--json"]);
+    expect(nothing.code, nothing.stderr).toBe(3);
+    expect(JSON.parse(nothing.stdout)).toMatchObject({ via: "standalone", kind: "nothing" });
+    const file = await t.artifact({ name: "release-2", version: "v2" });
+    const id = t.server.mender.createDeployment({ artifactName: "release-2", artifact: file, deviceTypes: [t.device.deviceType] });
+    const found = await t.cli(["check-update", "--json"]);
+    expect(found.code, found.stderr).toBe(0);
+    expect(JSON.parse(found.stdout)).toMatchObject({ via: "standalone", kind: "deployment", deploymentId: id });
+    expect(t.server.mender.statuses(id)).toEqual([]);
+    const inv = await t.cli(["send-inventory"]);
+    expect(inv.code, inv.stderr).toBe(0);
+    expect(t.server.requests.some((r) => r.endpoint === "mender.inventory" && r.status === 200)).toBe(true);
+  });
+
+  it("daemon-with-nothing-to-poll exits 1 with OTA_ERR_DAEMON_NOTHING_TO_POLL", async () => {
+    e2e = await startE2E({ config: () => ({}) });
+    const d = e2e.daemon();
+    expect(await d.exited).toBe(1);
+    expect(d.stderr.join("") + JSON.stringify(d.lines)).toContain("OTA_ERR_DAEMON_NOTHING_TO_POLL");
+  });
+
+  it("self-update: installs a new artifact name found at a file path, commits it after the reboot, then idles", async () => {
+    e2e = await startE2E({
+      config: () => ({ schedule: { jitterPercent: 0, selfUpdate: { uri: "/var/tmp/latest.mender", intervalSeconds: 1 } } }),
+    });
+    const t = e2e;
+    const { copyFile, mkdir } = await import("node:fs/promises");
+    await mkdir(t.device.path("/var/tmp"), { recursive: true });
+    await copyFile(await t.artifact({ name: "release-2", version: "v2" }), t.device.path("/var/tmp/latest.mender"));
+    const first = t.daemon();
+    await waitFor(`the reboot into the trial\n${digest(first)}`, () => t.device.pendingReboot !== undefined);
+    expect(await first.stop()).toBe(0);
+    await t.device.boot();
+    const second = t.daemon();
+    await waitFor(`the deployment to end\n${digest(second)}`, () => second.lines.find((l) => l["event"] === "schedule.deployment-done"));
+    // The next checks find the installed name: nothing more to do.
+    await waitFor(`a check after the deployment\n${digest(second)}`, () => second.lines.filter((l) => l["event"] === "schedule.check-nothing").length >= 1);
+    expect(await second.stop()).toBe(0);
+    expect(second.lines.find((l) => l["event"] === "schedule.deployment-done")?.["outcome"]).toBe("success");
+    expect((await t.device.autoboot()).committed).toBe("b");
+    const status = JSON.parse((await t.cli(["status", "--json"])).stdout) as { artifact: { name: string } };
+    expect(status.artifact.name).toBe("release-2");
+  });
+});
