@@ -61,15 +61,26 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       cwd: options.cwd,
       env,
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      // Its own process group, so a timeout also ends what a script started (a hung `sleep` behind `sh -c`).
+      detached: true,
     });
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     let settled = false;
 
+    // Signals the whole group: the direct child may be gone while its children still hold the output pipes.
+    const signalGroup = (signal: NodeJS.Signals): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // ESRCH: the group is already gone.
+      }
+    };
     const terminate = (): void => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      killTimer ??= setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+      if (settled) return;
+      signalGroup("SIGTERM");
+      killTimer ??= setTimeout(() => signalGroup("SIGKILL"), KILL_GRACE_MS);
     };
     const timer = setTimeout(() => {
       timedOut = true;

@@ -57,6 +57,19 @@ describe("NodePlatform.run", () => {
     expect(result.stdout).toBe("ready\n");
   });
 
+  it("script-leaves-child-running: the timeout ends the whole process group, not just the script", async () => {
+    const result = await platform.run("sh", ["-c", "sleep 120 & echo $!; wait"], { timeoutMs: 200 });
+    expect(result.timedOut).toBe(true);
+    const grandchild = Number(result.stdout.trim());
+    expect(grandchild).toBeGreaterThan(0);
+    // Gone, or a zombie waiting for a reaper (PID 1 in a container may never reap it): either way not running.
+    const state = existsSync(`/proc/${grandchild}/stat`)
+      ? (await readFile(`/proc/${grandchild}/stat`, "utf8")).split(") ")[1]?.charAt(0)
+      : "gone";
+    expect(["gone", "Z", "X"]).toContain(state);
+  }, 20_000); // without group kill, run() would wait the full 120 s for the orphan's pipes
+
+
   it("an abort signal stops the command and rejects with its reason", async () => {
     const controller = new AbortController();
     const running = platform.run("sleep", ["30"], { signal: controller.signal });
