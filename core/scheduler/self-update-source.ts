@@ -24,6 +24,8 @@ export interface SelfUpdateOptions {
   log: Logger;
 }
 
+/** First bytes of a zstd frame (rpi-image-gen's update.tar.zst). */
+const ZSTD_MAGIC = 0xfd2fb528;
 /** A checksum file is a line or two; anything longer is not one. */
 const MAX_CHECKSUM_BYTES = 4096;
 
@@ -51,7 +53,7 @@ export class SelfUpdateSource implements DeploymentServer {
       sha256 = await this.readChecksum(checkSha256Uri, signal);
       if (sha256 === this.lastSha256 && this.lastName !== undefined) return this.decide(installed, this.lastName, sha256);
     }
-    const name = await this.readArtifactName(uri, signal);
+    const name = await this.readArtifactName(uri, sha256, signal);
     this.lastSha256 = sha256;
     this.lastName = name;
     return this.decide(installed, name, sha256);
@@ -89,11 +91,24 @@ export class SelfUpdateSource implements DeploymentServer {
     return delayAfterFailureMs(error, failures, this.pollPolicy(), regularMs);
   }
 
-  /** Reads the artifact's header only (version, manifest, header): a few KiB of a file of hundreds of MiB. */
-  private async readArtifactName(uri: string, signal?: AbortSignal): Promise<string> {
+  /**
+   * Reads the artifact's header only (version, manifest, header): a few KiB of a file of hundreds of MiB. An
+   * rpi-image-gen update.tar.zst carries no name: with a checksum file it is named after its SHA-256
+   * ("update-<first 12 hex>", which then becomes the installed name), without one it cannot be told apart.
+   */
+  private async readArtifactName(uri: string, sha256: string | undefined, signal?: AbortSignal): Promise<string> {
     let stream: Readable | undefined;
     try {
       stream = (await this.options.open(uri, signal)).stream;
+      const { peekStream } = await import("../install/stream-peek.js");
+      const head = await peekStream(stream, 4);
+      if (head.length === 4 && head.readUInt32LE(0) === ZSTD_MAGIC) {
+        stream.destroy();
+        if (sha256) return `update-${sha256.slice(0, 12)}`;
+        throw new OtaError("OTA_ERR_SCHEDULE_SOURCE", `self-update ${uri} is an update.tar.zst, which carries no artifact name: set schedule.selfUpdate.checkSha256Uri`, {
+          details: { uri },
+        });
+      }
       const { openArtifact } = await import("../../artifacts/index.js");
       const artifact = await openArtifact(stream, {});
       const name = artifact.header.name;

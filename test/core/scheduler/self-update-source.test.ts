@@ -67,6 +67,27 @@ describe("SelfUpdateSource", () => {
     expect(opened.filter((u) => u === artifact).length).toBe(2);
   });
 
+  it("names an update.tar.zst after its checksum, and refuses one without a checksum file", async () => {
+    const zst = join(dir, "update.tar.zst");
+    await writeFile(zst, Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(64)]));
+    const sums = join(dir, "update.sha256");
+    await writeFile(sums, `${"0f".repeat(32)}  update.tar.zst\n`);
+    const make = (checkSha256Uri?: string) =>
+      new SelfUpdateSource({
+        uri: zst,
+        intervalMs: 1000,
+        ...(checkSha256Uri ? { checkSha256Uri } : {}),
+        open: async (uri) => ({ stream: createReadStream(uri) }),
+        lastResult: async () => undefined,
+        log: new MemoryLogger(),
+      });
+    expect(await make(sums).nextDeployment(installed("release-1"))).toMatchObject({ artifactName: "update-0f0f0f0f0f0f", sha256: "0f".repeat(32) });
+    expect(await make(sums).nextDeployment(installed("update-0f0f0f0f0f0f"))).toEqual({ kind: "nothing" });
+    const err = await make().nextDeployment(installed("release-1")).catch((e: unknown) => e);
+    expect(isOtaError(err, "OTA_ERR_SCHEDULE_SOURCE")).toBe(true);
+    expect((err as Error).message).toContain("checkSha256Uri");
+  });
+
   it.each([
     ["checksum-file-garbage", "not a checksum\n", true],
     ["artifact-not-an-artifact", "", false],
