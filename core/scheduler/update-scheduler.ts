@@ -86,7 +86,6 @@ export class UpdateScheduler {
   private checkWaiters: Waiter<CheckResult>[] = [];
   private inventoryWaiters: Waiter<InventoryResult>[] = [];
   private wake = new AbortController();
-  private signal: AbortSignal | undefined;
   private readonly gate;
 
   constructor(private readonly o: UpdateSchedulerOptions) {
@@ -106,7 +105,6 @@ export class UpdateScheduler {
    * signal, or a platform halt such as the reboot of a simulated device) does, by rejecting with its reason.
    */
   async run(signal: AbortSignal): Promise<void> {
-    this.signal = signal;
     const clock = this.o.platform.clock;
     try {
       await this.resumePending(signal);
