@@ -99,7 +99,7 @@ const hasNotifyTools = ["python3", "systemd-notify"].every((tool) => spawnSync(t
 describe("daemon under systemd (Type=notify)", () => {
   const python = "python3";
 
-  it.skipIf(!hasNotifyTools)("sends READY=1, STATUS=, WATCHDOG=1 at half of WATCHDOG_USEC, then STOPPING=1", async () => {
+  it.skipIf(!hasNotifyTools)("sends READY=1, STATUS=, WATCHDOG=1 at half of WATCHDOG_USEC, then STOPPING=1 (skipped only without python3 or systemd-notify)", async () => {
     e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(3600) });
     const t = e2e;
     const socket = `${t.device.dir}/notify.sock`;
