@@ -1,6 +1,7 @@
 // ArtifactReboot: reboots into the new software (for rpi-ab-slot: `reboot "0 tryboot"`); the machine stops here.
 import type { DeploymentContext } from "../deployment-context.js";
 import type { StateEvent } from "../events.js";
+import { rethrowIfHalt } from "../halt.js";
 import { PersistedState } from "../state.js";
 import { EVENTS } from "../../logging/event-ids.js";
 
@@ -18,6 +19,9 @@ export class ArtifactRebootState extends PersistedState {
       ctx.note("info", "already running the trial; not rebooting again");
       return "Success";
     }
+    // The agent is stopping (daemon SIGTERM, a halt-marked abort): never start a reboot on the way out. The record
+    // says ArtifactReboot, so the next start verifies, finds the committed slot running and rolls back cleanly.
+    if (ctx.signal.aborted) rethrowIfHalt(ctx.signal.reason);
     let automatic = false;
     try {
       // Durable before any reboot: a rollback must then leave the trial with a reboot of its own. (A power cut
