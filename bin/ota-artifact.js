@@ -1,20 +1,18 @@
 #!/usr/bin/env node
-// Launches ota-artifact: the bundled build, else the tsc build, else the TypeScript sources through tsx (fresh clone).
-import { existsSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
+// Launches ota-artifact: the TypeScript sources through tsx in a git checkout, else the bundle, else the tsc build (see pick-entry.js).
+import { pathToFileURL, fileURLToPath } from "node:url";
+import { pickEntry } from "./pick-entry.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bundled = root + "dist/bundle/ota-artifact.mjs";
-if (existsSync(bundled)) {
-  // The bundle runs main() itself.
-  await import(pathToFileURL(bundled).href);
-} else {
-  let entry = root + "dist/artifacts/cli/main.js";
-  if (!existsSync(entry)) {
-    const { register } = await import("tsx/esm/api");
-    register();
-    entry = root + "artifacts/cli/main.ts";
-  }
-  const { main } = await import(pathToFileURL(entry).href);
-  process.exitCode = await main(process.argv.slice(2));
+const bundle = root + "dist/bundle/ota-artifact.mjs";
+const entry = pickEntry(root, {
+  builds: ["dist/bundle/ota-artifact.mjs", "dist/artifacts/cli/main.js"],
+  source: "artifacts/cli/main.ts",
+});
+if (entry.kind === "source") {
+  const { register } = await import("tsx/esm/api");
+  register();
 }
+const module = await import(pathToFileURL(entry.path).href);
+// The bundle runs main() itself; the tsc build and the sources export it.
+if (entry.path !== bundle) process.exitCode = await module.main(process.argv.slice(2));
