@@ -52,7 +52,12 @@ export class ControlServer {
     } catch (err) {
       throw asOtaError(err, "OTA_ERR_DAEMON_CONTROL", `control socket directory ${dirname(socketPath)}`);
     }
-    if (await platform.fs.lstat(socketPath)) {
+    const existing = await platform.fs.lstat(socketPath);
+    if (existing) {
+      // Only ever replace a socket: a file, directory or link at the configured path is a mistake, not ours to delete.
+      if (existing.isFile || existing.isDirectory || existing.isSymbolicLink || existing.isBlockDevice) {
+        throw new OtaError("OTA_ERR_DAEMON_CONTROL", `control socket path ${socketPath} is taken by something that is not a socket`, { details: { path: socketPath } });
+      }
       if (await answers(hostPath)) {
         throw new OtaError("OTA_ERR_DAEMON_CONTROL", `another daemon already answers on ${socketPath}`, { details: { path: socketPath } });
       }

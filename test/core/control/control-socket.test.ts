@@ -107,6 +107,14 @@ describe("control socket", () => {
     expect(await sendControlRequest(platform, SOCKET, "ping")).toEqual({ echoed: "ping" });
   });
 
+  it("socket-path-is-a-regular-file: refused, and the file is left alone", async () => {
+    const { mkdir, writeFile, readFile } = await import("node:fs/promises");
+    await mkdir(join(root, "run/ota-agent"), { recursive: true });
+    await writeFile(platform.path(SOCKET), "precious");
+    await expect(ControlServer.listen(platform, SOCKET, async () => 1, new MemoryLogger())).rejects.toMatchObject({ code: "OTA_ERR_DAEMON_CONTROL" });
+    expect(await readFile(platform.path(SOCKET), "utf8")).toBe("precious");
+  });
+
   it("planted-socket-with-open-mode is not talked to", async () => {
     const s = await listen();
     await chmod(s.hostPath, 0o666);
