@@ -11,7 +11,7 @@ export const NO_DAEMON: unique symbol = Symbol("no daemon");
 export interface ControlClientOptions {
   /** The whole exchange (connect, request, reply), ms. check-update waits for a poll: give it the server timeout. */
   timeoutMs?: number;
-  /** The uid the socket must belong to. Default: root (0), or this process's uid when it is not root (tests). */
+  /** The uid the socket must belong to. Default: root (0) or this process's uid (a daemon run by this user: tests). */
   ownerUid?: number;
 }
 
@@ -30,7 +30,8 @@ export async function sendControlRequest(
   const stat = await lstat(hostPath).catch(() => undefined);
   if (!stat) return NO_DAEMON;
   const ownerUid = options.ownerUid ?? (process.getuid?.() ?? 0);
-  if (!stat.isSocket() || stat.uid !== ownerUid || (stat.mode & 0o077) !== 0) {
+  const ownerOk = options.ownerUid !== undefined ? stat.uid === ownerUid : stat.uid === 0 || stat.uid === ownerUid;
+  if (!stat.isSocket() || !ownerOk || (stat.mode & 0o077) !== 0) {
     // Someone else planted this path: never send it requests (nor trust its answers).
     throw new OtaError(
       "OTA_ERR_DAEMON_CONTROL",
