@@ -5,6 +5,14 @@ const pluginsImport = {
   group: ["**/plugins/**", "../plugins/*", "../../plugins/*"],
   message: "core/ never imports plugins/: depend on a capability in core/capabilities instead.",
 };
+// Plugins see core only through its published surface; everything else of core (agent, install, state-machine,
+// scheduler, control, store, platform, cli) is an implementation detail they must not reach into.
+const pluginCoreSurface = ["capabilities", "errors", "di", "plugin-host", "logging", "config", "net", "slots", "io"];
+const pluginsReachIntoCore = {
+  // A regex, not globs: gitignore-style negation cannot re-include a folder under an excluded one.
+  regex: `(^|/)core/(?!(${pluginCoreSurface.join("|")})/|agent-info\\.js$)`,
+  message: `plugins/ import only core/{${pluginCoreSurface.join(",")}} and core/agent-info.js (types).`,
+};
 const coreImport = {
   group: ["**/core/**", "../core/*", "../../core/*"],
   message: "artifacts/ is a leaf library: it imports nothing from core/ or plugins/.",
@@ -32,6 +40,12 @@ export default tseslint.config(
   {
     files: ["core/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [pluginsImport] }] },
+  },
+  {
+    // entry.ts is the process entry (it starts core's CLI); builtin.ts only lists plugins.
+    files: ["plugins/**/*.ts"],
+    ignores: ["plugins/entry.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [pluginsReachIntoCore] }] },
   },
   {
     files: ["artifacts/**/*.ts"],

@@ -1,4 +1,4 @@
-// Proves the lint rule for the dependency direction bites: core/ must not import plugins/, artifacts/ neither.
+// Proves the lint rules for the dependency direction bite: core/ must not import plugins/, artifacts/ neither, plugins only core's surface.
 import { describe, expect, it } from "vitest";
 import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -42,6 +42,30 @@ describe("import boundaries (eslint.config.js)", () => {
     const rules = await lintProbe(
       `core/${probe}`,
       '// probe\nimport { OtaError } from "./errors/ota-error.js";\nexport const e = OtaError;\n',
+    );
+    expect(rules).toEqual([]);
+  });
+
+  it("plugin-reaches-into-core-internals is a lint error (core/install, core/agent)", async () => {
+    for (const target of ["../core/install/install-pipeline.js", "../core/agent.js"]) {
+      const rules = await lintProbe(
+        `plugins/${probe}`,
+        `// probe\nimport * as internals from "${target}";\nexport const m = internals;\n`,
+      );
+      expect(rules, target).toContain("no-restricted-imports");
+    }
+  });
+
+  it("a plugin importing core's published surface (capabilities, net, slots, io, agent-info) is fine", async () => {
+    const rules = await lintProbe(
+      `plugins/${probe}`,
+      "// probe\n" +
+        'import type { Platform } from "../core/capabilities/platform.js";\n' +
+        'import * as net from "../core/net/server-http.js";\n' +
+        'import * as slots from "../core/slots/device-tree.js";\n' +
+        'import * as io from "../core/io/read-at.js";\n' +
+        'import type { AgentInfo } from "../core/agent-info.js";\n' +
+        "export const m = [net, slots, io];\nexport type T = [Platform, AgentInfo];\n",
     );
     expect(rules).toEqual([]);
   });
