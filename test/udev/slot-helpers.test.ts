@@ -1,6 +1,7 @@
 // The udev helpers on their own, under dash and busybox: boot-disk gating, bad layouts, slot.map faults, tryboot output.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
+import { mkdir, symlink } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { buildSlotSysroot, type SlotSysroot, type SlotSysrootSpec } from "../helpers/slot-sysroot.js";
@@ -149,6 +150,35 @@ describe.each(["dash", "busybox"])("udev helpers under %s", (shellName) => {
   });
 
   it.each([
+    ["absolute link targets", { "active/boot": "/dev/mmcblk0p3", "other/boot": "/dev/mmcblk0p2" }],
+    ["link to a link through a directory link", { "active/boot": "/dev/alias/boot", "other/boot": "../../../mmcblk0p2" }],
+    ["relative target with .. after a directory link", { "active/boot": "../../../alias/../mmcblk0p3", "other/boot": "../by-path/../mmcblk0p2" }],
+  ])("ota-slot-tryboot resolves %s inside OTA_SYSROOT, never on the host", async (_n, links) => {
+    await withSysroot({ partition: 3, bySlot: { ...links, "by-path": "../../alias" } }, async (sr) => {
+      // /dev/alias is a directory link to /dev/aliases, whose "boot" is an absolute link to the active partition.
+      // On the host none of these exist: a helper resolving against the host root cannot find a number.
+      await mkdir(sr.host("/dev/aliases"), { recursive: true });
+      await symlink("/dev/aliases", sr.host("/dev/alias"));
+      await symlink("/dev/mmcblk0p3", sr.host("/dev/aliases/boot"));
+      expect(await run(sr, "ota-slot-tryboot", [], {})).toEqual({
+        code: 0,
+        stdout: "[all]\ntryboot_a_b=1\nboot_partition=3\n[tryboot]\nboot_partition=2\n",
+        stderr: "",
+      });
+    });
+  });
+
+  it("tryboot-link-loop fails and prints nothing", async () => {
+    await withSysroot({ partition: 3, bySlot: { "active/boot": "../../../mmcblk0p3", "other/boot": "/dev/loop-b" } }, async (sr) => {
+      await symlink("/dev/loop-a", sr.host("/dev/loop-b"));
+      await symlink("loop-b", sr.host("/dev/loop-a"));
+      const r = await run(sr, "ota-slot-tryboot", [], {});
+      expect([r.code, r.stdout]).toEqual([1, ""]);
+      expect(r.stderr).toContain("cannot find the other boot partition number");
+    });
+  });
+
+  it.each([
     ["tryboot-without-other-link", { "active/boot": "../../../mmcblk0p3" }],
     ["tryboot-link-without-p-number", { "active/boot": "../../../mmcblk0p3", "other/boot": "../../../mmcblk0" }],
     ["tryboot-both-links-same-partition", { "active/boot": "../../../mmcblk0p3", "other/boot": "../../../mmcblk0p3" }],
@@ -169,11 +199,12 @@ const help = await new Promise<string>((done) =>
 const hasFragment = existsSync(cli) && /\btryboot-fragment\b/.test(help);
 describe.skipIf(!hasFragment)("tryboot fragment parity (skipped until `ota-agent tryboot-fragment` exists)", () => {
   it.each([
-    ["mmc, booted a", 1, 2, "mmcblk0"],
-    ["nvme, booted b", 6, 3, "nvme0n1"],
-  ])("%s: ota-agent tryboot-fragment and ota-slot-tryboot print identical bytes", async (_n, bootMode, partition, disk) => {
+    ["mmc, booted a, relative links", 1, 2, "mmcblk0", "../../../"],
+    ["nvme, booted b, relative links", 6, 3, "nvme0n1", "../../../"],
+    ["mmc, booted b, absolute links", 1, 3, "mmcblk0", "/dev/"],
+  ])("%s: ota-agent tryboot-fragment and ota-slot-tryboot print identical bytes", async (_n, bootMode, partition, disk, prefix) => {
     const other = partition === 2 ? 3 : 2;
-    const links = { "active/boot": `../../../${disk}p${partition}`, "other/boot": `../../../${disk}p${other}` };
+    const links = { "active/boot": `${prefix}${disk}p${partition}`, "other/boot": `${prefix}${disk}p${other}` };
     await withSysroot({ bootMode, partition, bySlot: links }, async (sr) => {
       const shell = await runScript(shells[0] as Shell, helper("ota-slot-tryboot"), [], { OTA_SYSROOT: sr.root });
       expect(shell.code).toBe(0);
