@@ -77,6 +77,7 @@ export class LuksOpener implements BootTask {
     const res = await this.platform.run("sh", ["-c", OPEN_SCRIPT, "ota-luks-open", want.keyscript, want.keyscriptArg, host, want.name], {
       timeoutMs: this.options.timeoutMs,
       maxOutputBytes: 64 * 1024,
+      env: crypttabEnv(want, host),
     });
     if (res.stderr.includes(KEYSCRIPT_FAILED)) {
       throw new OtaError("OTA_ERR_SLOT_KEYSCRIPT_FAILED", `keyscript ${want.keyscript} failed for ${want.label}`, {
@@ -100,4 +101,26 @@ export class LuksOpener implements BootTask {
       });
     }
   }
+}
+
+/**
+ * What cryptsetup's crypttab handling exports to a keyscript (crypttab(5): CRYPTTAB_NAME, _SOURCE, _KEY, _OPTIONS,
+ * _OPTION_<opt>, _TRIED). Device-bound keyscripts read the container from CRYPTTAB_SOURCE (rpi-image-gen's hwkey
+ * derives the key from the block device's id), so without these a keyscript that works in the initramfs would
+ * print a wrong key here.
+ */
+export function crypttabEnv(want: LuksContainerConfig, source: string): Record<string, string> {
+  return {
+    CRYPTTAB_NAME: want.name,
+    _CRYPTTAB_NAME: want.name,
+    CRYPTTAB_SOURCE: source,
+    _CRYPTTAB_SOURCE: source,
+    CRYPTTAB_KEY: want.keyscriptArg,
+    _CRYPTTAB_KEY: want.keyscriptArg,
+    CRYPTTAB_OPTIONS: `luks,keyscript=${want.keyscript}`,
+    _CRYPTTAB_OPTIONS: `luks,keyscript=${want.keyscript}`,
+    CRYPTTAB_OPTION_luks: "y",
+    CRYPTTAB_OPTION_keyscript: want.keyscript,
+    CRYPTTAB_TRIED: "0",
+  };
 }

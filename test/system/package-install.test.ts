@@ -87,6 +87,37 @@ describe("package tree and tarball", () => {
   });
 });
 
+/** Where each file of systemd/ must land: the directories systemd reads (or, compat, install.sh copies from). */
+function systemdDestination(rel: string): string {
+  if (/^[^/]+\.(service|timer)$/.test(rel)) return `usr/lib/systemd/system/${rel}`;
+  if (rel === "ota-agent-generator") return "usr/lib/systemd/system-generators/ota-agent-generator";
+  if (rel.startsWith("journald.conf.d/")) return `usr/lib/systemd/${rel}`;
+  if (rel.startsWith("system.conf.d/")) return `usr/lib/systemd/${rel}`;
+  if (rel.startsWith("tmpfiles.d/")) return `usr/lib/${rel}`;
+  if (rel.startsWith("compat/")) return `usr/share/ota-agent/${rel}`;
+  throw new Error(`systemd/${rel}: no known destination (teach this test and packaging/manifest.json where it goes)`);
+}
+
+function filesUnder(dir: string, rel = ""): string[] {
+  return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) => {
+    const path = rel === "" ? e.name : `${rel}/${e.name}`;
+    if (e.isDirectory()) return filesUnder(dir, path);
+    return /\.(md|txt)$/.test(e.name) ? [] : [path];
+  });
+}
+
+describe("systemd/ files in the package tree", () => {
+  it("each lands in the directory systemd reads it from", () => {
+    const files = filesUnder(join(REPO, "systemd"));
+    expect(files).toContain("system.conf.d/10-ota-agent-watchdog.conf");
+    for (const rel of files) {
+      const dest = join(out, "root", systemdDestination(rel));
+      expect(existsSync(dest), `systemd/${rel} → /${systemdDestination(rel)}`).toBe(true);
+      expect(readFileSync(dest, "utf8")).toBe(readFileSync(join(REPO, "systemd", rel), "utf8"));
+    }
+  });
+});
+
 describe("installed into a Bookworm-like image (systemd 252)", () => {
   let root: string;
   let key: string;
@@ -108,6 +139,14 @@ describe("installed into a Bookworm-like image (systemd 252)", () => {
       expect(starts.length).toBeGreaterThan(0);
       for (const path of starts) expect(isExecutable(join(root, path)), `${unit}: ${path}`).toBe(true);
     }
+  });
+
+  it("the watchdog, journald and tmpfiles drop-ins are installed where systemd reads them", () => {
+    const watchdog = readFileSync(join(root, "usr/lib/systemd/system.conf.d/10-ota-agent-watchdog.conf"), "utf8");
+    expect(watchdog).toMatch(/^\[Manager\]$/m);
+    expect(watchdog).toMatch(/^RuntimeWatchdogSec=\d+s$/m);
+    expect(readFileSync(join(root, "usr/lib/systemd/journald.conf.d/ota-agent-persistent.conf"), "utf8")).toMatch(/^Storage=persistent$/m);
+    expect(existsSync(join(root, "usr/lib/tmpfiles.d/ota-agent.conf"))).toBe(true);
   });
 
   it("the generator is an executable in lib/systemd/system-generators", () => {

@@ -23,7 +23,12 @@ beforeAll(async () => {
     `#!/bin/sh\nprintf '%s\\n' "$@" > "${bin}/cryptsetup.argv"\nwc -c | tr -d ' ' > "${bin}/cryptsetup.stdin-bytes"\nexit "\${FAKE_CRYPTSETUP_RC:-0}"\n`,
   );
   await writeFile(join(bin, "kpartx"), `#!/bin/sh\nprintf '%s\\n' "$@" > "${bin}/kpartx.argv"\n`);
-  await writeFile(join(bin, "keyscript"), `#!/bin/sh\necho "keyscript $1 leaking to stderr ${SECRET}" >&2\nprintf '%s' '${SECRET}'\n`);
+  // Also records the crypttab variables a device-bound keyscript (rpi-image-gen's hwkey) reads.
+  await writeFile(
+    join(bin, "keyscript"),
+    `#!/bin/sh\nprintf '%s|%s|%s|%s|%s\\n' "$1" "$CRYPTTAB_NAME" "$CRYPTTAB_SOURCE" "$CRYPTTAB_KEY" "$CRYPTTAB_TRIED" > "${bin}/keyscript.env"\n` +
+      `echo "keyscript $1 leaking to stderr ${SECRET}" >&2\nprintf '%s' '${SECRET}'\n`,
+  );
   await writeFile(join(bin, "bad-keyscript"), `#!/bin/sh\nexit 3\n`);
   for (const f of ["cryptsetup", "kpartx", "keyscript", "bad-keyscript"]) await chmod(join(bin, f), 0o755);
   process.env.PATH = `${bin}:${savedPath ?? ""}`;
@@ -39,6 +44,7 @@ afterEach(async () => {
   await Promise.all(made.splice(0).map((s) => s.cleanup()));
   await rm(join(bin, "cryptsetup.argv"), { force: true });
   await rm(join(bin, "kpartx.argv"), { force: true });
+  await rm(join(bin, "keyscript.env"), { force: true });
 });
 
 async function setup(opened: boolean, container: Partial<LuksContainerConfig> = {}) {
@@ -78,6 +84,9 @@ describe("devmapper LUKS opener", () => {
       "/dev/mapper/osdata_crypt",
     ]);
     expect(argv.join(" ")).not.toContain(SECRET);
+    expect((await readFile(join(bin, "keyscript.env"), "utf8")).trim()).toBe(
+      ["device-id", "osdata_crypt", sr.host("/dev/mmcblk0p4"), "device-id", "0"].join("|"),
+    );
     expect(log.events()).toContain("devmapper.luks.open");
     expect(log.text()).not.toContain(SECRET);
   });

@@ -1,7 +1,9 @@
 // The generate and persistent-init commands: argument handling, failure isolation, slot-shared seeding.
 import { afterEach, describe, expect, it } from "vitest";
 import { PassThrough } from "node:stream";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BootTask, BootTaskContext } from "../../../core/capabilities/boot-task.js";
 import type { CliIo } from "../../../core/capabilities/cli-command.js";
@@ -56,21 +58,48 @@ describe("ota-agent persistent-init", () => {
     const freshVar = new FreshVar(platform, log, { policy: "keep", seed: "/nowhere", exclude: [] });
     const task = new PersistenceTask(platform, log, detector, generator, freshVar, new SharedSeeder(platform, log));
     if (slotShared) d.write("/etc/rpi-image-gen/slot-shared.d/20-ssh.conf", "Version=1\nPath=/etc/ssh\n");
-    return { d, command: new PersistentInitCommand(task) };
+    return { d, log, command: new PersistentInitCommand(task) };
   }
 
-  it("seeds slot-shared paths: new and changed image files pushed, the device's own files kept", async () => {
-    const { d, command } = setup(true);
-    d.write("/etc/ssh/sshd_config", "from the new image\n");
-    d.write("/etc/ssh/moduli", "image moduli\n");
-    mkdirSync(join(d.root, "persistent/shared/etc/ssh"), { recursive: true });
-    writeFileSync(join(d.root, "persistent/shared/etc/ssh/sshd_config"), "old\n");
-    writeFileSync(join(d.root, "persistent/shared/etc/ssh/ssh_host_ed25519_key"), "device key\n");
-    expect(await command.run(["--slot", "system_b", "--shared"], io())).toBe(0);
-    const shared = (n: string): string => readFileSync(join(d.root, "persistent/shared/etc/ssh", n), "utf8");
-    expect(shared("sshd_config")).toBe("from the new image\n");
-    expect(shared("moduli")).toBe("image moduli\n");
-    expect(shared("ssh_host_ed25519_key")).toBe("device key\n");
+  // Both seeding tools give the same result: rsync (image-rota installs it) and the cp fallback (an image without it,
+  // imitated by an rsync on PATH that fails `--version`).
+  const rsyncMissing = spawnSync("rsync", ["--version"]).status !== 0;
+  describe.each([
+    { tool: "rsync", skip: rsyncMissing },
+    { tool: "cp", skip: false },
+  ])("slot-shared seeding with $tool", ({ tool, skip }) => {
+    let fakeBin: string | undefined;
+    const savedPath = process.env.PATH;
+    afterEach(() => {
+      process.env.PATH = savedPath;
+      if (fakeBin) rmSync(fakeBin, { recursive: true, force: true });
+      fakeBin = undefined;
+    });
+
+    it.skipIf(skip)(`seeds slot-shared paths: new and changed image files pushed, the device's own files kept (${tool}${skip ? ": rsync is not installed here" : ""})`, async () => {
+      if (tool === "cp") {
+        fakeBin = mkdtempSync(join(tmpdir(), "ota-no-rsync-"));
+        writeFileSync(join(fakeBin, "rsync"), "#!/bin/sh\nexit 127\n", { mode: 0o755 });
+        process.env.PATH = `${fakeBin}:${savedPath ?? ""}`;
+      }
+      const { d, command, log } = setup(true);
+      d.write("/etc/ssh/sshd_config", "from the new image\n");
+      d.write("/etc/ssh/moduli", "image moduli\n");
+      d.write("/etc/ssh/sshd_config.d/10-image.conf", "nested\n");
+      mkdirSync(join(d.root, "persistent/shared/etc/ssh"), { recursive: true });
+      writeFileSync(join(d.root, "persistent/shared/etc/ssh/sshd_config"), "old\n");
+      writeFileSync(join(d.root, "persistent/shared/etc/ssh/ssh_host_ed25519_key"), "device key\n");
+      chmodSync(join(d.root, "persistent/shared/etc/ssh/ssh_host_ed25519_key"), 0o600);
+      expect(await command.run(["--slot", "system_b", "--shared"], io())).toBe(0);
+      const shared = (n: string): string => readFileSync(join(d.root, "persistent/shared/etc/ssh", n), "utf8");
+      expect(shared("sshd_config")).toBe("from the new image\n");
+      expect(shared("moduli")).toBe("image moduli\n");
+      expect(shared("sshd_config.d/10-image.conf")).toBe("nested\n");
+      expect(shared("ssh_host_ed25519_key")).toBe("device key\n");
+      expect(statSync(join(d.root, "persistent/shared/etc/ssh/ssh_host_ed25519_key")).mode & 0o777).toBe(0o600);
+      const seeded = log.lines.filter((l) => l.obj.event === "persistence.shared.seeded");
+      expect(seeded.map((l) => [l.obj.path, l.obj.tool])).toEqual([["/etc/ssh", tool]]);
+    });
   });
 
   it("without --shared only the /var swap runs", async () => {
