@@ -72,7 +72,14 @@ export class FreshVar {
       if (this.options.policy === "reseed") await this.copySeed(build);
       else await this.copyPrevious(`${slots}/${previous}/var`, build);
       await this.ensureSkeleton(build);
-      const marker = { stamp, policy: this.options.policy, target, previous, preparedAt: new Date(this.platform.clock.now()).toISOString() };
+      const marker = {
+        stamp,
+        system: await this.systemStamp(),
+        policy: this.options.policy,
+        target,
+        previous,
+        preparedAt: new Date(this.platform.clock.now()).toISOString(),
+      };
       await fs.writeFileDurable(`${build}/${FRESH_VAR_MARKER}`, `${JSON.stringify(marker)}\n`, 0o644);
       // cp/tar do not fsync: flush the whole filesystem before the rename makes the tree count as complete
       await this.platform.runChecked("sync", ["-f", this.platform.path(build)]);
@@ -101,7 +108,7 @@ export class FreshVar {
    * Moves a prepared `var.ota-next` into place (before var.mount). States and what a re-run does:
    * {var, next} → rename var→old → {old, next} → rename next→var → {old, var} → remove old → {var}.
    */
-  async swap(slot: SystemSlot): Promise<"swapped" | "nothing"> {
+  async swap(slot: SystemSlot): Promise<"swapped" | "nothing" | "discarded"> {
     const fs = this.platform.fs;
     const slotDir = `${PERSISTENT_MOUNT}/slots/${slot}`;
     const live = `${slotDir}/var`;
@@ -123,6 +130,18 @@ export class FreshVar {
       // an earlier swap was cut before its old copy was removed
       if ((await exists(old)) && (await exists(live))) await removeOld();
       return "nothing";
+    }
+    // A tree prepared for an earlier system of this slot (committed, never rebooted into, then the slot was
+    // overwritten by a later update) must not become the new system's /var: drop it, keep the slot's own.
+    const marker = await readMarker(this.platform, `${next}/${FRESH_VAR_MARKER}`);
+    const running = await this.systemStamp();
+    if (marker?.system !== undefined && marker.system !== running) {
+      await step(`remove stale ${next}`, () => fs.rm(next, { recursive: true, force: true }));
+      this.log.warn(
+        { event: "persistence.fresh-var.stale", slot },
+        `${next} was prepared for another system than the one booting (the slot was rewritten since): discarded`,
+      );
+      return "discarded";
     }
     if ((await exists(old)) && (await exists(live))) {
       await removeOld();
@@ -235,6 +254,13 @@ export class FreshVar {
   private async stamp(target: SystemSlot, deploymentId?: string): Promise<string> {
     const hash = createHash("sha256");
     hash.update(`${target}\0${this.options.policy}\0${deploymentId ?? ""}\0`);
+    hash.update(await this.systemStamp());
+    return hash.digest("hex");
+  }
+
+  /** Identifies the running system build alone (read-only root files), so a boot can tell whose tree it finds. */
+  private async systemStamp(): Promise<string> {
+    const hash = createHash("sha256");
     for (const file of IDENTITY_FILES) {
       const text = await this.platform.fs.readText(file).catch(() => undefined);
       hash.update(`${file}\0${text ?? ""}\0`);
@@ -243,11 +269,11 @@ export class FreshVar {
   }
 }
 
-async function readMarker(platform: Platform, path: string): Promise<{ stamp?: string } | undefined> {
+async function readMarker(platform: Platform, path: string): Promise<{ stamp?: string; system?: string } | undefined> {
   const text = await platform.fs.readText(path).catch(() => undefined);
   if (text === undefined) return undefined;
   try {
-    return JSON.parse(text) as { stamp?: string };
+    return JSON.parse(text) as { stamp?: string; system?: string };
   } catch {
     return undefined;
   }

@@ -8,6 +8,10 @@ import { isOtaError } from "../../../core/errors/index.js";
 import { FreshVar, FRESH_VAR_MARKER, type FreshVarPolicy } from "../../../plugins/persistence/fresh-var.js";
 import { DEFAULT_VAR_EXCLUDES } from "../../../plugins/persistence/config.js";
 import { recordingLogger } from "./test-logger.js";
+import { PersistenceTask } from "../../../plugins/persistence/persistence-task.js";
+import type { BootedSystemDetector } from "../../../plugins/persistence/booted-system.js";
+import type { PersistenceGenerator } from "../../../plugins/persistence/persistence-generator.js";
+import type { SharedSeeder } from "../../../plugins/persistence/shared-seeder.js";
 
 class PowerCut extends Error {}
 
@@ -155,6 +159,42 @@ describe("re-runs and power cuts", () => {
       expect(readdirSync(host("/persistent/slots/system_b"))).toEqual(["var"]);
     });
   }
+});
+
+describe("the slot was rewritten before the prepared /var was used", () => {
+  it("stale-next-prepared-for-an-earlier-system-is-discarded", async () => {
+    const { fv } = freshVar("reseed");
+    await fv.prepare("system_b", "system_a", "dep-1");
+    // no reboot into B; a later update rewrote slot B with another system, which now boots
+    file("/etc/rpi-issue", "Generated using rpi-image-gen v3 on 2026-12-01\nArtefact version: 3.0.0\n");
+    const log = recordingLogger();
+    const later = new FreshVar(new CuttablePlatform({ sysroot: root }), log, { policy: "reseed", seed: "/usr/lib/ota-agent/var-seed", exclude: [] });
+    expect(await later.swap("system_b")).toBe("discarded");
+    expect(readdirSync(host("/persistent/slots/system_b"))).toEqual(["var"]);
+    expect(readFileSync(host("/persistent/slots/system_b/var/lib/dpkg/status"), "utf8")).toContain("stale");
+    expect(log.lines.some((l) => l.obj.event === "persistence.fresh-var.stale")).toBe(true);
+  });
+
+  it("the system that prepared the tree swaps it in", async () => {
+    const { fv } = freshVar("reseed");
+    await fv.prepare("system_b", "system_a", "dep-1");
+    expect(await freshVar("reseed").fv.swap("system_b")).toBe("swapped");
+  });
+});
+
+describe("post-commit through the persistence BootTask", () => {
+  it("prepares the committed slot from the previous one, never the other way round", async () => {
+    const log = recordingLogger();
+    const platform = new CuttablePlatform({ sysroot: root });
+    const fv = new FreshVar(platform, log, { policy: "copy-from-previous", seed: "/unused", exclude: [...DEFAULT_VAR_EXCLUDES] });
+    const task = new PersistenceTask(platform, log, {} as BootedSystemDetector, {} as PersistenceGenerator, fv, {} as SharedSeeder);
+    await task.run({ phase: "post-commit", slot: "b", committed: { slot: "b", previous: "a", deploymentId: "dep-1" }, signal: new AbortController().signal });
+    expect(readFileSync(host("/persistent/slots/system_b/var.ota-next/lib/app/state.db"), "utf8")).toBe("precious");
+    expect(readdirSync(host("/persistent/slots/system_a")).sort()).toEqual(["var"]);
+    // a post-commit call without a commit (not expected, but harmless) prepares nothing
+    await task.run({ phase: "post-commit", slot: "a", signal: new AbortController().signal });
+    expect(readdirSync(host("/persistent/slots/system_a")).sort()).toEqual(["var"]);
+  });
 });
 
 describe("a slot without /var on the persistent partition", () => {
