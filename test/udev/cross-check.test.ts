@@ -8,6 +8,7 @@ import { GptSlotResolver } from "../../plugins/slots-gpt/gpt-slot-resolver.js";
 import { MapSlotResolver } from "../../plugins/slots-map/map-slot-resolver.js";
 import { SysfsBlockLineage } from "../../plugins/devmapper/sysfs-block-lineage.js";
 import { buildSlotSysroot, type SlotSysrootSpec } from "../helpers/slot-sysroot.js";
+import { rejectionCode } from "../helpers/rejection-code.js";
 import { CaptureLogger } from "../plugins/slots-gpt/capture-logger.js";
 import { cryptSpec } from "../plugins/devmapper/crypt-fixture.js";
 import { makeShells, shellLinks, udevDevices, type Shell } from "./shell-runner.js";
@@ -38,6 +39,7 @@ const cases: [string, "label" | "map", SlotSysrootSpec][] = [
   ["crypt-booted-b", "label", cryptSpec(3, { stick: true })],
   ["slot-map-clear-booted-b", "map", { partition: 3, slotMap: "a.boot=::2\na.system=::4\nb.boot=::3\nb.system=::5\n" }],
   ["slot-map-clear-nvme-booted-a", "map", { bootMode: 6, partition: 2, slotMap: "a.boot=::2\na.system=::4\nb.boot=::3\nb.system=::5\n" }],
+  ["slot-map-leading-zeros-booted-a", "map", { partition: 2, slotMap: "a.boot=::02\na.system=::004\nb.boot=::3\nb.system=::5\n" }],
   ["slot-map-kpartx-booted-b", "map", { partition: 3, labels: ["config", "boot_a", "boot_b", "cryptroot"], slotMap: MAPPER_MAP, dm: mapperDm }],
 ];
 
@@ -79,6 +81,70 @@ describe.each(cases)("%s", (_name, scheme, spec) => {
         await symlink(relative(dirname(link), sr.host(devnode)), link);
       }
       expect(await tsLinks(await resolver.resolve(), platform, scheme)).toEqual(expected);
+    } finally {
+      await sr.cleanup();
+    }
+  });
+});
+
+// Layouts the resolvers refuse. The shell helpers run at boot, where refusing every alias would stop the active slot
+// from booting: they refuse exactly the ambiguous aliases (none when the map itself is malformed), so an update can
+// never be written through a by-slot link the agent would not have chosen.
+const CLEAR_MAP = "a.boot=::2\na.system=::4\nb.boot=::3\nb.system=::5\n";
+const refusals: [string, "label" | "map", SlotSysrootSpec, string, Record<string, string>][] = [
+  [
+    "duplicate-system-b-label",
+    "label",
+    { partition: 2, labels: ["bootconfig", "boot_a", "boot_b", "system_a", "system_b", "system_b"] },
+    "OTA_ERR_SLOT_LABEL_DUPLICATE",
+    { bootconfig: "/dev/mmcblk0p1", "active/boot": "/dev/mmcblk0p2", "other/boot": "/dev/mmcblk0p3", "active/system": "/dev/mmcblk0p4" },
+  ],
+  [
+    "dm-partition-labelled-boot_b",
+    "label",
+    {
+      partition: 2,
+      labels: ["bootconfig", "boot_a", "osdata"],
+      dm: [
+        { kname: "dm-0", name: "osdata_crypt", slaves: ["mmcblk0p3"], table: ["boot_b", "system_a", "system_b"] },
+        { kname: "dm-1", name: "osdata_cryptp1", slaves: ["dm-0"] },
+        { kname: "dm-2", name: "osdata_cryptp2", slaves: ["dm-0"] },
+        { kname: "dm-3", name: "osdata_cryptp3", slaves: ["dm-0"] },
+      ],
+    },
+    "OTA_ERR_SLOT_LABEL_UNPAIRED",
+    { bootconfig: "/dev/mmcblk0p1", "active/boot": "/dev/mmcblk0p2", "active/system": "/dev/dm-2", "other/system": "/dev/dm-3" },
+  ],
+  [
+    "slot-map-both-slots-name-p4",
+    "map",
+    { partition: 2, slotMap: "a.boot=::2\na.system=::4\nb.boot=::3\nb.system=::4\n" },
+    "OTA_ERR_SLOT_OVERLAP",
+    { "active/boot": "/dev/mmcblk0p2", "other/boot": "/dev/mmcblk0p3" },
+  ],
+  [
+    "slot-map-system-on-bootconfig",
+    "map",
+    { partition: 3, slotMap: "a.boot=::2\na.system=::1\nb.boot=::3\nb.system=::5\n" },
+    "OTA_ERR_SLOT_OVERLAP",
+    { "active/boot": "/dev/mmcblk0p3", "active/system": "/dev/mmcblk0p5", "other/boot": "/dev/mmcblk0p2" },
+  ],
+  ["slot-map-key-given-twice", "map", { partition: 2, slotMap: `${CLEAR_MAP}b.system=::6\n` }, "OTA_ERR_SLOT_MAP_INVALID", {}],
+];
+
+describe.each(refusals)("%s", (_name, scheme, spec, code, shellExpected) => {
+  it(`the resolver refuses with ${code}; the shell helpers make no alias the resolver would not`, async () => {
+    const sr = await buildSlotSysroot(spec);
+    try {
+      const platform = new NodePlatform({ sysroot: sr.root });
+      const lineage = new SysfsBlockLineage(platform);
+      const resolver =
+        scheme === "label" ? new GptSlotResolver(platform, new CaptureLogger(), lineage) : new MapSlotResolver(platform, lineage);
+      expect(await rejectionCode(resolver.resolve())).toBe(code);
+      const devices = udevDevices(sr, { labels: scheme === "label" }, spec.dm ?? []);
+      for (const shell of shells) {
+        expect({ shell: shell.name, links: await shellLinks(shell, sr, devices) }).toEqual({ shell: shell.name, links: shellExpected });
+      }
     } finally {
       await sr.cleanup();
     }

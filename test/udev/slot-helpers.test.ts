@@ -80,6 +80,29 @@ describe.each(["dash", "busybox"])("udev helpers under %s", (shellName) => {
     });
   });
 
+  it("dm-partition-labelled-boot gets no boot alias (the firmware reads boot partitions from the disk)", async () => {
+    const spec: SlotSysrootSpec = {
+      partition: 2,
+      dm: [
+        { kname: "dm-0", name: "c", slaves: ["mmcblk0p6"], table: ["boot_b"] },
+        { kname: "dm-1", name: "cp1", slaves: ["dm-0"] },
+      ],
+    };
+    await withSysroot(spec, async (sr) => {
+      const r = await run(sr, "ota-slot-label", ["-u"], { DEVNAME: "/dev/dm-1", DM_NAME: "cp1", ID_PART_ENTRY_NAME: "boot_b" });
+      expect([r.code, r.stdout]).toEqual([1, ""]);
+      expect(r.stderr).toContain("must be on mmcblk0 itself");
+    });
+  });
+
+  it("duplicate-label on the boot disk: no alias for it, with the reason on stderr", async () => {
+    await withSysroot({ labels: ["bootconfig", "boot_a", "boot_b", "system_a", "system_b", "system_a"] }, async (sr) => {
+      const r = await run(sr, "ota-slot-label", ["-u"], sr.udevEnv(6));
+      expect([r.code, r.stdout]).toEqual([1, ""]);
+      expect(r.stderr).toContain("label system_a is on more than one partition of mmcblk0");
+    });
+  });
+
   it("a partition that is no slot member gets no link (exit 0)", async () => {
     await withSysroot({ labels: [...["bootconfig", "boot_a", "boot_b", "system_a", "system_b"], "data"] }, async (sr) => {
       expect(await run(sr, "ota-slot-label", ["-u"], sr.udevEnv(6))).toEqual({ code: 0, stdout: "", stderr: "" });
@@ -106,6 +129,8 @@ describe.each(["dash", "busybox"])("udev helpers under %s", (shellName) => {
     ["unknown-kind", "a.boot=::2\na.system=lvm:x:4\nb.boot=::3\nb.system=::5\n", "unknown kind"],
     ["mapper-absent", "a.boot=::2\na.system=mapper:c:1\nb.boot=::3\nb.system=::5\n", "neither"],
     ["booted-in-neither-slot", "a.boot=::4\na.system=::5\nb.boot=::3\nb.system=::6\n", "neither a.boot"],
+    ["key-given-twice", `${CLEAR}b.boot=::2\n`, "b.boot is given twice"],
+    ["device-named-for-two-roles", "a.boot=::2\na.system=::4\nb.boot=::3\nb.system=::3\n", "more than one role"],
   ])("slot.map %s: error, no link", async (_n, map, message) => {
     await withSysroot({ slotMap: map, partition: 2 }, async (sr) => {
       const r = await run(sr, "ota-slot-static", ["-u"], { DEVNAME: "/dev/mmcblk0p3" });
