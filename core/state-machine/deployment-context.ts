@@ -162,17 +162,17 @@ export class DeploymentContext {
   }
 
   /**
-   * Runs the scripts of this state's script point. Returns the failure (if any) for `fail`-policy points; for the
-   * others logs it and, for rollback-failed ones, advances the tracker. Error scripts are run by `runErrorScripts`.
+   * Runs the scripts of this state's script point and returns the failure, if any. For `fail`-policy points the
+   * caller fails the state; `ignore` ones are only logged; `rollback-failed` ones advance the tracker here (the
+   * caller goes on, and may run the Error scripts). Error scripts are run by `runErrorScripts`.
    */
   async runScripts(state: StateName, action: Exclude<ScriptAction, "Error">): Promise<OtaError | undefined> {
     const policy = SCRIPT_POLICIES[state];
     if (!policy) return undefined;
     const err = await this.services.scripts.run(this.scriptDirs(policy.source), policy.scriptState, action, this.scriptOptions());
     if (!err) return undefined;
-    if (policy.onError === "fail") return err;
     if (policy.onError === "rollback-failed") this.fail(state, err);
-    return undefined;
+    return err;
   }
 
   /** `<State>_Error` scripts: all of them run; their result never changes the flow. */

@@ -20,10 +20,12 @@ import type { DownloadRequest, DownloadResult } from "../../core/install/downloa
 import { NodePlatform } from "../../core/platform/index.js";
 import { FileStateStore } from "../../core/store/index.js";
 import { DeploymentRunner } from "../../core/state-machine/deployment-runner.js";
+import { PLATFORM_HALT, isPlatformHalt } from "../../core/state-machine/halt.js";
 import { createLogSink, type LogSink } from "./log-sink.js";
 
-/** Thrown by the fake reboot: like the simulator's SimHalt, nothing after a reboot runs (matched by name). */
+/** Thrown by the fake reboot: like the simulator's SimHalt, nothing after a reboot runs (marked as a platform halt). */
 export class FakeHalt extends Error {
+  readonly [PLATFORM_HALT] = true;
   constructor(arg: string) {
     super(`fake reboot ${arg}`);
     this.name = "SimHalt";
@@ -310,7 +312,7 @@ export async function untilHalt<T>(fn: () => Promise<T>): Promise<T | "halted"> 
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof Error && (err.name === "SimHalt" || err.name === "SimPowerCut")) return "halted";
+    if (isPlatformHalt(err)) return "halted";
     throw err;
   }
 }

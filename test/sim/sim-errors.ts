@@ -1,7 +1,10 @@
 // The two ways the simulated device stops code mid-flight: a power cut and a reboot that has begun.
+import { PLATFORM_HALT } from "../../core/state-machine/halt.js";
 
 /** Thrown where power was cut (an armed checkpoint or write); nothing after it ran on the device. */
 export class SimPowerCut extends Error {
+  /** Marks the throw as "the device stopped" for core (halt.ts): it passes through every catch of the machine. */
+  readonly [PLATFORM_HALT] = true;
   /** The checkpoint name or "write #N" where the cut struck. */
   readonly at: string;
   constructor(at: string) {
@@ -13,6 +16,8 @@ export class SimPowerCut extends Error {
 
 /** Thrown by `reboot()` (and by any later call on a platform of a boot that has ended): the OS is going down. */
 export class SimHalt extends Error {
+  /** Marks the throw as "the device stopped" for core (halt.ts). */
+  readonly [PLATFORM_HALT] = true;
   readonly reason: string;
   constructor(reason: string) {
     super(`simulated device halted: ${reason}`);

@@ -18,7 +18,9 @@ export class ArtifactVerifyRollbackRebootState extends PersistedState {
       ctx.note("warn", `not back on the committed software yet: ${e instanceof Error ? e.message : String(e)}`);
       return "Failure";
     }
-    await ctx.runScripts(this.name, "Leave");
+    // Mender: an ArtifactRollbackReboot_Leave failure runs ArtifactRollbackReboot_Error; the flow goes on and the
+    // rollback counts as failed (runScripts has advanced the tracker).
+    if (await ctx.runScripts(this.name, "Leave")) await ctx.runErrorScripts(this.name);
     ctx.note("info", "back on the committed software", { event: EVENTS.deploymentRolledBack });
     return "Success";
   }

@@ -36,7 +36,13 @@ export class DownloadState extends PersistedState {
     if (ctx.options.onProgress) request.onProgress = ctx.options.onProgress;
     if (deployment.artifactName) request.name = deployment.artifactName;
 
-    const result = await ctx.services.install.download(request);
+    let result;
+    try {
+      result = await ctx.services.install.download(request);
+    } catch (e) {
+      // Mender: a failed download (rejected artifact, I/O, server) runs Download_Error before Cleanup.
+      return this.failed(ctx, e);
+    }
     ctx.record.download = result;
     if (!deployment.artifactName) deployment.artifactName = result.artifactName;
     ctx.note("info", `downloaded ${result.artifactName} (${result.bytesRead} bytes, ${result.payloads.length} payloads)`, {

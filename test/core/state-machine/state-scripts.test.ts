@@ -1,7 +1,8 @@
 // State scripts through the runner: Mender's names, order, exit 21, timeouts and which failures change the flow.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OtaError } from "../../../core/errors/index.js";
 import type { DeploymentOutcome } from "../../../core/state-machine/deployment-runner.js";
-import { createFakeDevice, deployment, untilHalt, type FakeDevice } from "../../helpers/scenario-fakes.js";
+import { FakeServer, createFakeDevice, deployment, untilHalt, type FakeDevice } from "../../helpers/scenario-fakes.js";
 
 const signal = new AbortController().signal;
 const ARTIFACT_SCRIPTS = "/data/artifact-scripts";
@@ -16,12 +17,14 @@ afterEach(async () => {
   await dev.close();
 });
 
-async function runToEnd(): Promise<DeploymentOutcome> {
-  let out = await untilHalt(() => dev.runner().start(deployment(), { reboot: true, signal }));
+/** Runs a deployment to its end, standalone, or server-driven (the daemon's way: Idle and Sync scripts run) with `server`. */
+async function runToEnd(server?: FakeServer): Promise<DeploymentOutcome> {
+  const s = server ? { server } : {};
+  let out = await untilHalt(() => dev.runner().start(deployment(), { reboot: true, signal, ...s }));
   for (let boots = 0; out === "halted" || out.kind === "rebooting"; boots++) {
     if (boots > 40) throw new Error("no end after 40 boots");
     if (out === "halted") dev.bootloader.boot();
-    out = await untilHalt(() => dev.runner().resume({ signal }));
+    out = await untilHalt(() => dev.runner().resume({ signal, ...s }));
   }
   return out;
 }
@@ -63,6 +66,79 @@ describe("state scripts", () => {
       "ArtifactCommit_Enter_01",
       "ArtifactCommit_Leave_01",
     ]);
+  });
+
+  it("server-driven: Idle_Leave and Sync scripts run before Download, Idle_Enter after the end; a standalone install runs none", async () => {
+    for (const s of ["Idle_Enter_01", "Idle_Leave_01", "Sync_Enter_01", "Sync_Leave_01", "Sync_Error_01", "Download_Enter_01"]) {
+      await dev.script(ROOTFS_SCRIPTS, s);
+    }
+    expect(await runToEnd(new FakeServer())).toMatchObject({ kind: "success" });
+    expect(await dev.scriptsRun()).toEqual(["Idle_Leave_01", "Sync_Enter_01", "Sync_Leave_01", "Download_Enter_01", "Idle_Enter_01"]);
+  });
+
+  it("idle-script-fails: ignored, the deployment goes on", async () => {
+    await dev.script(ROOTFS_SCRIPTS, "Idle_Leave_01", "exit 1");
+    await dev.script(ROOTFS_SCRIPTS, "Sync_Enter_01");
+    expect(await runToEnd(new FakeServer())).toMatchObject({ kind: "success" });
+    expect(await dev.scriptsRun()).toEqual(["Idle_Leave_01", "Sync_Enter_01"]);
+  });
+
+  it("sync-enter-script-fails: Sync_Error runs, nothing is downloaded, failure reported", async () => {
+    await dev.script(ROOTFS_SCRIPTS, "Sync_Enter_01", "exit 1");
+    await dev.script(ROOTFS_SCRIPTS, "Sync_Error_01");
+    await dev.script(ROOTFS_SCRIPTS, "Download_Enter_01");
+    const server = new FakeServer();
+    expect(await runToEnd(server)).toMatchObject({ kind: "failure", error: { state: "Sync" } });
+    expect(await dev.scriptsRun()).toEqual(["Sync_Enter_01", "Sync_Error_01"]);
+    expect(dev.chain).toEqual([]);
+    expect(server.statuses.at(-1)).toBe("failure");
+  });
+
+  it("uncommitted-trial at sync: Sync_Error runs (server-driven) and the other slot is left alone", async () => {
+    dev.bootloader.booted = "b";
+    dev.bootloader.trial = true;
+    await dev.script(ROOTFS_SCRIPTS, "Sync_Error_01");
+    expect(await runToEnd(new FakeServer())).toMatchObject({ kind: "failure", error: { code: "OTA_ERR_STATE_UNCOMMITTED_TRIAL" } });
+    expect(await dev.scriptsRun()).toEqual(["Sync_Error_01"]);
+    expect(dev.chain).toEqual([]);
+  });
+
+  it("download-fails: Download_Error runs before Cleanup (Mender), no rollback", async () => {
+    await dev.script(ROOTFS_SCRIPTS, "Download_Enter_01");
+    await dev.script(ROOTFS_SCRIPTS, "Download_Leave_01");
+    await dev.script(ROOTFS_SCRIPTS, "Download_Error_01");
+    await dev.script(ARTIFACT_SCRIPTS, "ArtifactFailure_Enter_01");
+    dev.pipeline.fail = new OtaError("OTA_ERR_INSTALL_ARTIFACT_INVALID", "artifact ends inside data");
+    expect(await runToEnd()).toMatchObject({ kind: "failure", error: { code: "OTA_ERR_INSTALL_ARTIFACT_INVALID", state: "Download" } });
+    expect(await dev.scriptsRun()).toEqual(["Download_Enter_01", "Download_Error_01"]);
+    expect(dev.chain).toEqual(["Download"]);
+  });
+
+  it("download-leave-script-fails: Download_Error runs, then Cleanup without a rollback", async () => {
+    await dev.script(ROOTFS_SCRIPTS, "Download_Leave_01", "exit 1");
+    await dev.script(ROOTFS_SCRIPTS, "Download_Error_01");
+    expect(await runToEnd()).toMatchObject({ kind: "failure", error: { state: "Download" } });
+    expect(await dev.scriptsRun()).toEqual(["Download_Leave_01", "Download_Error_01"]);
+    expect(dev.chain).toEqual(["Download", "cleanup"]);
+  });
+
+  it("rollback-reboot-leave-script-fails: ArtifactRollbackReboot_Error runs, the flow goes on, _INCONSISTENT", async () => {
+    await allScripts();
+    await dev.script(ARTIFACT_SCRIPTS, "ArtifactCommit_Enter_01", "exit 1");
+    await dev.script(ARTIFACT_SCRIPTS, "ArtifactRollbackReboot_Leave_01", "exit 1");
+    await dev.script(ARTIFACT_SCRIPTS, "ArtifactRollbackReboot_Error_01");
+    const out = await runToEnd();
+    expect(out).toMatchObject({ kind: "inconsistent", error: { state: "ArtifactCommit" } });
+    const ran = await dev.scriptsRun();
+    expect(ran.slice(ran.indexOf("ArtifactRollbackReboot_Enter_01"))).toEqual([
+      "ArtifactRollbackReboot_Enter_01",
+      "ArtifactRollbackReboot_Leave_01",
+      "ArtifactRollbackReboot_Error_01",
+      "ArtifactFailure_Enter_01",
+      "ArtifactFailure_Leave_01",
+    ]);
+    expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a" });
+    expect(await dev.runner().installed()).toMatchObject({ artifactName: "release-2_INCONSISTENT" });
   });
 
   it("run in NN order; non-matching and non-executable files are ignored", async () => {
