@@ -62,6 +62,52 @@ describe("dev server request validation", () => {
     expect(server.violations.join("\n")).toContain("/status/execution must be equal to one of the allowed values");
   });
 
+  it("auth-id-data-as-object-rejected: id_data must be a JSON string, not an object", async () => {
+    server = await DevServer.start();
+    const body = JSON.stringify({ id_data: { mac: "52:54:00:12:34:56" }, pubkey: "x" });
+    const r = await send(`${server.url}/api/devices/v1/authentication/auth_requests`, "POST", { "Content-Type": "application/json", "X-MEN-Signature": "c2ln" }, body);
+    expect(r.status).toBe(400);
+    expect(server.violations.join("\n")).toContain("/id_data must be string");
+  });
+
+  it("log-message-without-level-rejected: every deployment log message needs timestamp, level and message", async () => {
+    server = await DevServer.start();
+    const body = JSON.stringify({ messages: [{ timestamp: "2026-11-21T12:00:00Z", message: "no level" }] });
+    const r = await send(`${server.url}/api/devices/v1/deployments/device/deployments/abc/log`, "PUT", { Authorization: "Bearer a.b.c", "Content-Type": "application/json" }, body);
+    expect(r.status).toBe(400);
+    expect(server.violations.join("\n")).toContain("must have required property 'level'");
+  });
+
+  it("inventory-wrong-content-type-rejected: the attributes must be sent as application/json", async () => {
+    server = await DevServer.start();
+    const r = await send(`${server.url}/api/devices/v1/inventory/device/attributes`, "PUT", { Authorization: "Bearer a.b.c", "Content-Type": "text/plain" }, '[{"name":"a","value":"b"}]');
+    expect(r.status).toBe(400);
+    expect(server.violations.join("\n")).toContain('Content-Type "text/plain" not accepted');
+  });
+
+  it("v2-next-provides-not-strings-rejected: the enterprise endpoint checks device_provides as mender.md §2.2 describes", async () => {
+    server = await DevServer.start({ mender: { autoAccept: true, enterprise: true } });
+    const { generateKeyPairSync, sign } = await import("node:crypto");
+    const key = generateKeyPairSync("ed25519");
+    const auth = JSON.stringify({ id_data: '{"mac":"x"}', pubkey: key.publicKey.export({ type: "spki", format: "pem" }).toString() });
+    const jwt = await send(`${server.url}/api/devices/v1/authentication/auth_requests`, "POST", {
+      "Content-Type": "application/json",
+      "X-MEN-Signature": sign(null, Buffer.from(auth), key.privateKey).toString("base64"),
+    }, auth);
+    expect(jwt.status).toBe(200);
+    const r = await send(`${server.url}/api/devices/v2/deployments/device/deployments/next`, "POST", { Authorization: `Bearer ${jwt.body}`, "Content-Type": "application/json" }, JSON.stringify({ device_provides: { device_type: "pi5", artifact_name: 7 } }));
+    expect(r.status).toBe(400);
+    expect(server.violations.join("\n")).toContain("device_provides.artifact_name");
+  });
+
+  it("presigned-download-with-authorization-rejected: object storage refuses a second auth mechanism", async () => {
+    server = await DevServer.start();
+    const id = server.mender.createDeployment({ artifactName: "a", artifact: Buffer.from("bytes"), deviceTypes: ["pi5"] });
+    const r = await send(`${server.url}/download/${id}?x-expires=1&x-token=x`, "GET", { Authorization: "Bearer a.b.c" });
+    expect(r.status).toBe(400);
+    expect(server.violations.join("\n")).toContain("presigned download carries an Authorization header");
+  });
+
   it("bad-jwt-401: a well-formed request with a forged token is refused like a real server", async () => {
     server = await DevServer.start();
     const r = await send(`${server.url}/api/devices/v1/deployments/device/deployments/next?artifact_name=a&device_type=b`, "GET", { Authorization: "Bearer a.b.c" });

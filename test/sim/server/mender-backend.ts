@@ -197,7 +197,16 @@ export class MenderBackend {
     return this.#next(ctx, p["artifact_name"] as string, p["device_type"] as string, record, device);
   }
 
+  /**
+   * The presigned object-storage link. Like S3, a request that carries an Authorization header besides the link's
+   * own signature is refused (400 "Only one auth mechanism allowed"), and recorded as a violation: the device must
+   * never send its JWT to storage.
+   */
   download(ctx: HandlerContext, record: RecordedRequest): Reply {
+    if (ctx.req.headers.authorization !== undefined) {
+      record.violations = ["presigned download carries an Authorization header (object storage refuses it; the JWT must not leave the API)"];
+      return { status: 400, body: "InvalidArgument: Only one auth mechanism allowed" };
+    }
     const id = ctx.url.pathname.slice("/download/".length);
     const expires = Number(ctx.url.searchParams.get("x-expires"));
     const token = ctx.url.searchParams.get("x-token") ?? "";
