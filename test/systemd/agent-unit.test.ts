@@ -9,6 +9,7 @@ import { NodePlatform } from "../../core/platform/index.js";
 import { BootTaskCommand } from "../../plugins/persistence/boot-task-command.js";
 import { GenerateCommand } from "../../plugins/persistence/generate-command.js";
 import { PersistentInitCommand } from "../../plugins/persistence/persistent-init-command.js";
+import { PERSISTENT_MOUNT } from "../../plugins/persistence/unit-plan.js";
 import type { PersistenceTask } from "../../plugins/persistence/persistence-task.js";
 import { MachineIdSyncCommand } from "../../plugins/machine-id/machine-id-sync-command.js";
 import type { MachineIdSync } from "../../plugins/machine-id/machine-id-sync.js";
@@ -86,12 +87,25 @@ describe("ota-agent.service and the daemon", () => {
     expect(one(unit, "Restart")).toBe("on-failure");
   });
 
-  it("can write only the data dir and /bootfs", () => {
+  it("can write only the data dir, /bootfs and the per-slot /var trees", () => {
     const dataDir = AgentConfigSchema.parse({}).dataDir;
     expect(one(unit, "ProtectSystem")).toBe("strict");
-    expect(one(unit, "ReadWritePaths").split(/\s+/).map((p) => p.replace(/^-/, ""))).toEqual([dataDir, "/bootfs"]);
+    expect(one(unit, "ReadWritePaths").split(/\s+/).map((p) => p.replace(/^-/, ""))).toEqual([dataDir, "/bootfs", `${PERSISTENT_MOUNT}/slots`]);
     expect(one(unit, "RequiresMountsFor")).toBe(dataDir.slice(0, dataDir.lastIndexOf("/")));
   });
+});
+
+describe("units that commit can run the post-commit fresh /var", () => {
+  // AfterCommit runs the persistence task in the daemon (or in `ota-agent resume`): it writes
+  // /persistent/slots/<slot>/.var.ota-build and copies set-group-ID directories such as /var/log/journal.
+  for (const name of ["ota-agent.service", "ota-agent-commit.service"]) {
+    it(`sandbox-blocking-fresh-var-is-caught (${name})`, () => {
+      const keys = unitKeys(name);
+      const writable = one(keys, "ReadWritePaths").split(/\s+/).map((p) => p.replace(/^-/, ""));
+      expect(writable).toContain(`${PERSISTENT_MOUNT}/slots`);
+      expect(keys.get("RestrictSUIDSGID") ?? ["no"]).not.toContain("yes");
+    });
+  }
 });
 
 describe("every shipped unit runs a command the agent has", () => {

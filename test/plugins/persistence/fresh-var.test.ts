@@ -60,6 +60,7 @@ beforeEach(() => {
   file("/persistent/slots/system_a/var/cache/apt/pkgcache.bin", "x".repeat(1000));
   file("/persistent/slots/system_a/var/tmp/scratch", "t");
   file("/persistent/slots/system_a/var/log/journal/0123/system.journal", "j");
+  chmodSync(host("/persistent/slots/system_a/var/log/journal"), 0o2755);
   file("/persistent/slots/system_a/var/lib/apt/lists/deb_Packages", "lists");
   symlinkSync("../run/lock", host("/persistent/slots/system_a/var/lock"));
   // slot B's stale /var (left from its previous OS)
@@ -111,6 +112,8 @@ describe("policies", () => {
       expect(lstatSync(v(dir)).isDirectory()).toBe(true);
       expect(readdirSync(v(dir))).toEqual([]);
     }
+    // set-group-ID directories keep their bit (why the daemon's unit has no RestrictSUIDSGID)
+    expect(statSync(v("/log/journal")).mode & 0o7777).toBe(0o2755);
     expect(existsSync(v("/lib/dpkg/status"))).toBe(false);
     expect(existsSync(v(`/${FRESH_VAR_MARKER}`))).toBe(true);
   });
