@@ -16,7 +16,6 @@ function runDemo(timeoutMs: number): Promise<{ code: number | null; out: string 
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      // eslint-disable-next-line no-control-regex
       resolve({ code, out: out.replace(/\x1b\[[0-9;]*m/g, "") });
     });
   });
