@@ -140,6 +140,12 @@ export class GptSlotResolver implements SlotResolver {
 
   private async readTable(disk: string): Promise<GptTable> {
     const table = await readGptTable(this.platform.fs, disk);
+    if (table.backupFault !== undefined) {
+      this.log.warn(
+        { event: "slots.gpt.backup-damaged", disk, fault: table.backupFault },
+        `backup GPT of ${disk} is damaged (${table.backupFault}); the primary table is fine, but nothing is left to fall back on`,
+      );
+    }
     if (table.source === "backup") {
       this.log.warn(
         { event: "slots.gpt.primary-damaged", disk, fault: table.primaryFault },

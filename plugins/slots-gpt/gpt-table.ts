@@ -20,6 +20,8 @@ export interface GptTable {
   source: "primary" | "backup";
   /** Why the primary was rejected, when `source` is "backup". */
   primaryFault?: string;
+  /** Why the backup (at the LBA the primary names) is unusable, when the primary is fine: nothing left to fall back on. */
+  backupFault?: string;
   sectorSize: number;
   diskGuid: string;
   /** Used entries only, in number order. */
@@ -47,6 +49,22 @@ function utf16Name(b: Buffer): string {
   let end = 0;
   while (end + 1 < b.length && (b[end] !== 0 || b[end + 1] !== 0)) end += 2;
   return b.subarray(0, end).toString("utf16le");
+}
+
+/**
+ * The backup header's LBA as a CRC-valid primary header records it (bytes 32..39), or undefined. An image written
+ * to a larger card keeps its backup at the image's end, not the card's: the kernel tries this LBA too.
+ */
+async function alternateLba(fh: FileHandle, sectorSize: number, diskSectors: number): Promise<number | undefined> {
+  const h = await readAt(fh, sectorSize, sectorSize);
+  if (h.length < 92 || h.toString("latin1", 0, 8) !== "EFI PART") return undefined;
+  const headerSize = h.readUInt32LE(12);
+  if (headerSize < 92 || headerSize > sectorSize) return undefined;
+  const copy = Buffer.from(h.subarray(0, headerSize));
+  copy.writeUInt32LE(0, 16);
+  if (crc32(copy) !== h.readUInt32LE(16)) return undefined;
+  const alt = Number(h.readBigUInt64LE(32));
+  return alt > 1 && alt < diskSectors ? alt : undefined;
 }
 
 /** A header + entries candidate: the table or the reason it was rejected. */
@@ -97,7 +115,8 @@ async function tryHeader(
 
 /**
  * Reads the GPT of `device` (a device path: a block device, or a regular file standing in for one).
- * The primary header (LBA 1) wins when valid; otherwise the backup (last LBA) is used and `primaryFault` says why.
+ * The primary header (LBA 1) wins when valid; otherwise the backup is used (at the LBA a CRC-valid primary header
+ * names, else the last LBA) and `primaryFault` says why.
  * Both damaged → OTA_ERR_SLOT_GPT_INVALID; cannot open/read → OTA_ERR_SLOT_DISK_UNREADABLE.
  */
 export async function readGptTable(fs: FileSystem, device: string): Promise<GptTable> {
@@ -117,9 +136,20 @@ export async function readGptTable(fs: FileSystem, device: string): Promise<GptT
       const sectors = Math.floor(size / sectorSize);
       if (sectors < 3) continue;
       const primary = await tryHeader(fh, 1, sectorSize, sectors);
-      if (typeof primary !== "string") return primary;
-      const backup = await tryHeader(fh, sectors - 1, sectorSize, sectors);
-      if (typeof backup !== "string") return { ...backup, source: "backup", primaryFault: primary };
+      if (typeof primary !== "string") {
+        const alt = await alternateLba(fh, sectorSize, sectors);
+        const check = alt === undefined ? "primary header names no backup LBA on the disk" : await tryHeader(fh, alt, sectorSize, sectors);
+        return typeof check === "string" ? { ...primary, backupFault: check } : primary;
+      }
+      // The backup where the primary header says it is (its entries may be what failed), then the disk's last LBA.
+      const alt = await alternateLba(fh, sectorSize, sectors);
+      const backupFaults: string[] = [];
+      for (const lba of new Set([...(alt === undefined ? [] : [alt]), sectors - 1])) {
+        const backup = await tryHeader(fh, lba, sectorSize, sectors);
+        if (typeof backup !== "string") return { ...backup, source: "backup", primaryFault: primary };
+        backupFaults.push(backup);
+      }
+      const backup = backupFaults.join("; ");
       faults.push(`primary ${primary}; backup ${backup}`);
       // Only try a larger sector size when the primary has no signature at all at this one.
       if (!primary.includes("no \"EFI PART\"") || !backup.includes("no \"EFI PART\"")) break;

@@ -117,6 +117,28 @@ describe("slots-gpt resolver", () => {
     expect(log.events()).toContain("slots.gpt.primary-damaged");
   });
 
+  it("image-on-a-larger-card with damaged primary entries: the backup is found where the primary header says", async () => {
+    const { sr, resolver, log } = await setup({ partition: 3 });
+    // dd of an image to a bigger card: the backup header stays at the image's end, the card's last LBA is empty.
+    const { truncate } = await import("node:fs/promises");
+    const { statSync } = await import("node:fs");
+    await corruptGptHeader(sr.host(sr.disk), "primary-entries");
+    await truncate(sr.host(sr.disk), statSync(sr.host(sr.disk)).size + 4 * 1024 * 1024);
+    expect((await resolver.resolve()).other).toMatchObject({ slot: "a", boot: "/dev/mmcblk0p2", system: "/dev/mmcblk0p4" });
+    expect(log.events()).toContain("slots.gpt.primary-damaged");
+  });
+
+  it("damaged-backup-gpt: the primary is used, with a warning that nothing is left to fall back on", async () => {
+    const { sr, resolver, log } = await setup({ partition: 2 });
+    expect(log.events()).not.toContain("slots.gpt.backup-damaged");
+    await resolver.resolve();
+    expect(log.events()).not.toContain("slots.gpt.backup-damaged");
+    await corruptGptHeader(sr.host(sr.disk), "backup");
+    expect((await resolver.resolve()).other.boot).toBe("/dev/mmcblk0p3");
+    expect(log.events()).toContain("slots.gpt.backup-damaged");
+    expect(log.events()).not.toContain("slots.gpt.primary-damaged");
+  });
+
   it("both-gpt-headers-damaged is OTA_ERR_SLOT_GPT_INVALID", async () => {
     const { sr, resolver } = await setup({});
     await corruptGptHeader(sr.host(sr.disk), "primary");
