@@ -78,4 +78,26 @@ describe("daemon with a hawkBit server (child process on the simulated Pi)", () 
     expect(e2e.device.lastBoot?.slot).toBe("a");
     expect(e2e.server.violations).toEqual([]);
   });
+
+  it("artifact-hash-mismatch: bytes that differ from the announced SHA-256 close the action as failed, nothing armed", async () => {
+    e2e = await start();
+    const file = await e2e.artifact({ name: "release-4", version: "v4" });
+    const action = e2e.server.hawkbit.createAction({
+      controllerId: CONTROLLER,
+      artifacts: [{ filename: "release-4.mender", data: file, announcedSha256: "0".repeat(64) }],
+      version: "release-4",
+    });
+
+    // No reboot may be requested: the first daemon closes the action itself.
+    expect(await runUntilClosed(e2e, action, 0)).toBe(1);
+
+    const feedback = e2e.server.hawkbit.actions.get(action)?.feedback ?? [];
+    expect(feedback.at(-1)?.status.execution).toBe("closed");
+    expect(feedback.at(-1)?.status.result.finished).toBe("failure");
+    expect(feedback.map((f) => `${f.status.execution}/${f.status.result.finished}`)).not.toContain("proceeding/none");
+    expect((feedback.at(-1)?.status.details ?? []).join("\n")).toMatch(/SHA-256/);
+    expect(e2e.device.pendingReboot).toBeFalsy();
+    expect((await e2e.device.autoboot()).committed).toBe("a");
+    expect(e2e.server.violations).toEqual([]);
+  });
 });

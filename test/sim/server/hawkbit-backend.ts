@@ -25,6 +25,8 @@ export interface HawkbitArtifact {
   filename: string;
   data: Buffer;
   softwareModuleId: number;
+  /** A SHA-256 the server announces instead of the data's own (storage holding other bytes than were uploaded). */
+  announcedSha256?: string;
 }
 
 export interface DdiFeedback {
@@ -85,7 +87,7 @@ export class HawkbitBackend {
 
   createAction(spec: {
     controllerId: string;
-    artifacts: { filename: string; data: Buffer | string }[];
+    artifacts: { filename: string; data: Buffer | string; announcedSha256?: string }[];
     name?: string;
     version?: string;
     download?: HawkbitAction["download"];
@@ -100,7 +102,12 @@ export class HawkbitBackend {
       id,
       controllerId: spec.controllerId,
       chunk: { part: "os", name: spec.name ?? "rootfs", version: spec.version ?? `1.0.${id}`, ...(spec.metadata ? { metadata: spec.metadata } : {}) },
-      artifacts: spec.artifacts.map((a) => ({ filename: a.filename, data: typeof a.data === "string" ? readFileSync(a.data) : a.data, softwareModuleId: smId })),
+      artifacts: spec.artifacts.map((a) => ({
+        filename: a.filename,
+        data: typeof a.data === "string" ? readFileSync(a.data) : a.data,
+        softwareModuleId: smId,
+        ...(a.announcedSha256 ? { announcedSha256: a.announcedSha256 } : {}),
+      })),
       download: spec.download ?? "forced",
       update: spec.update ?? "forced",
       ...(spec.maintenanceWindow ? { maintenanceWindow: spec.maintenanceWindow } : {}),
@@ -255,7 +262,7 @@ export class HawkbitBackend {
                 hashes: {
                   sha1: createHash("sha1").update(a.data).digest("hex"),
                   md5: createHash("md5").update(a.data).digest("hex"),
-                  sha256: createHash("sha256").update(a.data).digest("hex"),
+                  sha256: a.announcedSha256 ?? createHash("sha256").update(a.data).digest("hex"),
                 },
                 _links: { download: { href }, "download-http": { href }, md5sum: { href: `${href}.MD5SUM` } },
               };
