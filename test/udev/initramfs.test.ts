@@ -10,6 +10,7 @@ const isRoot = process.getuid?.() === 0;
 const PREMOUNT = join(UDEV_DIR, "initramfs/initramfs-tools/scripts/local-premount/90-ota-ab-root");
 const HOOK = join(UDEV_DIR, "initramfs/initramfs-tools/hooks/ota-slots");
 const DRACUT_CHECK = join(UDEV_DIR, "initramfs/dracut/90ota-slots/ota-root-check.sh");
+const MODULE_SETUP = join(UDEV_DIR, "initramfs/dracut/90ota-slots/module-setup.sh");
 
 let shells: Shell[] = [];
 let dispose: () => Promise<void> = async () => {};
@@ -110,6 +111,30 @@ describe.each(["dash", "busybox"])("initramfs scripts under %s", (shellName) => 
       expect(await read(join(sr, "reboot.log"))).toBe("");
     } finally {
       await rm(sr, { recursive: true, force: true });
+    }
+  });
+
+  it("dracut module-setup installs the helpers, both rule files and the pre-mount 50 hook", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ota-dracut-"));
+    try {
+      const calls = join(dir, "calls");
+      // dracut's install functions, faked: each records its arguments.
+      const fakes = ["inst_multiple", "inst_simple", "inst_rules", "inst_hook"]
+        .map((f) => `${f}() { echo "${f} $*" >> "${calls}"; }`)
+        .join("\n");
+      const script = `${fakes}\nmoddir=/mod\n. ${MODULE_SETUP}\ncheck && echo "depends $(depends)" >> "${calls}" && install`;
+      const r = await runScript(shell(), "-c", [script], {});
+      expect(r.code).toBe(0);
+      const lines = (await read(calls)).trim().split("\n");
+      expect(lines).toContain("depends udev-rules");
+      for (const h of ["ota-slot-common", "ota-bootdev-tag", "ota-slot-label", "ota-slot-static"]) {
+        expect(lines).toContain(`inst_simple /usr/lib/udev/${h}`);
+      }
+      expect(lines).toContain("inst_rules 99-ota-00-bootdev.rules 99-ota-01-slot.rules");
+      expect(lines).toContain("inst_hook pre-mount 50 /mod/ota-root-check.sh");
+      expect(lines.find((l) => l.startsWith("inst_multiple"))?.split(" ")).toEqual(expect.arrayContaining(["od", "sed"]));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
