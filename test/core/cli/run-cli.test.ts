@@ -145,6 +145,45 @@ describe("runCli", () => {
   });
 });
 
+describe("log format", () => {
+  // A plugin that logs one info line while it is set up, so `plugins` produces a log line on stderr.
+  const chatty: BuiltinPluginRegistry = {
+    chatty: {
+      defaultEnabled: true,
+      load: async () =>
+        definePlugin({ name: "chatty", version: "1.0.0", agent: "^0.1.0", provides: [] }, async (_scope, ctx) => {
+          ctx.log.info({ event: "chatty.ready" }, "chatty is ready");
+          return { exports: {} };
+        }),
+    },
+  };
+
+  async function logOf(argv: string[], stderrIsTty: boolean): Promise<string> {
+    const stderr = new PassThrough() as PassThrough & { isTTY?: boolean };
+    if (stderrIsTty) stderr.isTTY = true;
+    let err = "";
+    stderr.on("data", (c: Buffer) => (err += c.toString()));
+    const empty = join(dir, "empty.json");
+    await writeFile(empty, "{}");
+    const code = await runCli(argv, { builtinPlugins: chatty, stdout: new PassThrough(), stderr, env: { OTA_AGENT_CONFIG: empty } });
+    expect(code, err).toBe(EXIT.OK);
+    return err;
+  }
+
+  it("log-to-pipe is JSON lines; the same line on a terminal, or with --pretty, is human-readable", async () => {
+    const piped = await logOf(["plugins", "--sysroot", dir], false);
+    expect(JSON.parse(piped.trim().split("\n").find((l) => l.includes("chatty is ready"))!)).toMatchObject({
+      event: "chatty.ready",
+      plugin: "chatty",
+    });
+    for (const text of [await logOf(["plugins", "--sysroot", dir], true), await logOf(["plugins", "--pretty", "--sysroot", dir], false)]) {
+      const line = text.split("\n").find((l) => l.includes("chatty is ready"));
+      expect(line).toBeDefined();
+      expect(line!.trimStart().startsWith("{")).toBe(false);
+    }
+  });
+});
+
 describe("bin/ota-agent.js", () => {
   it("runs from a fresh clone (no build) and prints plugins as JSON", async () => {
     await writeFile(join(dir, "empty.json"), "{}");
