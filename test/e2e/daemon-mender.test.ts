@@ -88,4 +88,57 @@ describe("daemon with a Mender server (child process on the simulated Pi)", () =
     expect((await e2e.device.autoboot()).committed).toBe("a");
     expect(e2e.server.violations).toEqual([]);
   });
+
+  /** Daemons across reboots until one logs the end of the deployment (an aborted one has no final status). */
+  async function runUntilDone(t: E2E, maxBoots = 4): Promise<number> {
+    for (let boot = 0; boot <= maxBoots; boot++) {
+      const d = t.daemon();
+      const what = await waitFor(
+        `a reboot request or the deployment's end (boot ${boot})\n${digest(d)}`,
+        () => {
+          if (d.lines.some((l) => l["event"] === "schedule.deployment-done")) return "done";
+          if (t.device.pendingReboot) return "reboot";
+          if (d.child.exitCode !== null) return "exited";
+          return undefined;
+        },
+        45_000,
+      );
+      if (what === "exited") throw new Error(`daemon exited early (${String(d.child.exitCode)}):\n${digest(d)}`);
+      expect(await d.stop(), digest(d)).toBe(0);
+      if (what === "done") return boot + 1;
+      await t.device.boot();
+    }
+    throw new Error("the deployment did not end after the allowed reboots");
+  }
+
+  it("aborted-before-install-409: the installing report gets 409, nothing is armed and no reboot happens", async () => {
+    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
+    const file = await e2e.artifact({ name: "release-5", version: "v5" });
+    const id = e2e.server.mender.createDeployment({ artifactName: "release-5", artifact: file, deviceTypes: [e2e.device.deviceType] });
+    e2e.server.mender.abortAfter(id, "downloading");
+
+    expect(await runUntilDone(e2e, 0)).toBe(1);
+
+    expect(e2e.server.mender.statuses(id)).toEqual(["downloading"]);
+    expect(e2e.server.requests.some((r) => r.endpoint === "mender.status" && r.status === 409)).toBe(true);
+    expect(e2e.device.pendingReboot).toBeFalsy();
+    expect((await e2e.device.autoboot()).committed).toBe("a");
+    expect(e2e.server.violations).toEqual([]);
+  });
+
+  it("aborted-before-commit-409: the installing report after the reboot gets 409 and the device rolls back", async () => {
+    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
+    const file = await e2e.artifact({ name: "release-6", version: "v6" });
+    const id = e2e.server.mender.createDeployment({ artifactName: "release-6", artifact: file, deviceTypes: [e2e.device.deviceType] });
+    e2e.server.mender.abortAfter(id, "rebooting");
+
+    // Three daemon runs: install and reboot into b, the abort and the reboot back to a, the rollback's end on a.
+    expect(await runUntilDone(e2e)).toBe(3);
+
+    expect(e2e.server.mender.statuses(id)).toEqual(["downloading", "installing", "rebooting"]);
+    expect(e2e.server.requests.some((r) => r.endpoint === "mender.status" && r.status === 409)).toBe(true);
+    expect(e2e.device.lastBoot?.slot).toBe("a");
+    expect((await e2e.device.autoboot()).committed).toBe("a");
+    expect(e2e.server.violations).toEqual([]);
+  });
 });

@@ -68,6 +68,7 @@ export class MenderBackend {
   #tokenEpoch = 0;
   #linksExpired = false;
   #acceptedInventoryMethods = new Set(["PUT", "PATCH"]);
+  #abortTriggers: { deploymentId: string; status: string; occurrence: number }[] = [];
 
   constructor(base: string, options: MenderBackendOptions = {}) {
     this.#base = base;
@@ -126,6 +127,14 @@ export class MenderBackend {
   abort(deploymentId: string): void {
     const d = this.deployments.get(deploymentId);
     if (d) d.aborted = true;
+  }
+
+  /**
+   * The operator aborts `deploymentId` right after a device has reported `status` for the `occurrence`-th time, so
+   * the device's next status report gets 409: a race-free way to abort at one exact point of a deployment.
+   */
+  abortAfter(deploymentId: string, status: string, occurrence = 1): void {
+    this.#abortTriggers.push({ deploymentId, status, occurrence });
   }
 
   /** The status values a device reported for a deployment, in order (the first device when none is named). */
@@ -295,6 +304,8 @@ export class MenderBackend {
     if (d.aborted) return { status: 409, body: { error: "deployment aborted" } };
     dd.statuses.push(body.substate === undefined ? { status: body.status } : { status: body.status, substate: body.substate });
     if (FINAL.has(body.status)) dd.finished = true;
+    const seen = dd.statuses.filter((s) => s.status === body.status).length;
+    if (this.#abortTriggers.some((t) => t.deploymentId === d.id && t.status === body.status && t.occurrence === seen)) d.aborted = true;
     return { status: 204 };
   }
 
