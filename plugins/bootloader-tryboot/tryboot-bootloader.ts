@@ -71,11 +71,16 @@ export class TrybootBootloader implements Bootloader {
       );
     }
     const caps = snap.dt.capabilities;
-    if (this.config.requireTrybootAB && caps !== undefined && (caps & CAP_TRYBOOT_A_B) === 0) {
+    // Both bits are needed: TRYBOOT (bit 3) for the one-shot flag at all, TRYBOOT_A_B (bit 2) for `tryboot_a_b=1`.
+    const missing = [
+      ...((caps ?? CAP_TRYBOOT) & CAP_TRYBOOT ? [] : ["TRYBOOT (bit 3)"]),
+      ...((caps ?? CAP_TRYBOOT_A_B) & CAP_TRYBOOT_A_B ? [] : ["TRYBOOT_A_B (bit 2)"]),
+    ];
+    if (this.config.requireTrybootAB && caps !== undefined && missing.length > 0) {
       throw new OtaError(
         "OTA_ERR_BOOT_TRYBOOT_UNSUPPORTED",
-        `the bootloader reports capabilities 0x${caps.toString(16)} without TRYBOOT_A_B (bit 2): update the EEPROM (rpi-eeprom-update -a) before A/B updates`,
-        { details: { capabilities: caps } },
+        `the bootloader reports capabilities 0x${caps.toString(16)} without ${missing.join(" and ")}: update the EEPROM (rpi-eeprom-update -a) before A/B updates`,
+        { details: { capabilities: caps, missing } },
       );
     }
     await this.writeChoice(snap, { committed: layout.active.bootPartition, tryboot: layout.other.bootPartition }, "arm");

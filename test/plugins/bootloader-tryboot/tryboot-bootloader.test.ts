@@ -158,8 +158,13 @@ describe("bootloader-tryboot: refusals", () => {
   it("old-eeprom: capabilities without TRYBOOT_A_B refuse to arm; absent capabilities do not", async () => {
     const old = await device({ capabilities: 0x08 });
     await bootloader(old).commit("a");
-    await expectCode(bootloader(old).armTrial("b"), "OTA_ERR_BOOT_TRYBOOT_UNSUPPORTED");
+    await expect(bootloader(old).armTrial("b")).rejects.toMatchObject({ code: "OTA_ERR_BOOT_TRYBOOT_UNSUPPORTED", message: expect.stringContaining("TRYBOOT_A_B (bit 2)") });
     expect((await old.autoboot()).text).toBe(fragment(2, 2));
+    // TRYBOOT_A_B without TRYBOOT: the one-shot flag itself is not supported
+    const noFlag = await device({ capabilities: 0x04 });
+    await bootloader(noFlag).commit("a");
+    await expect(bootloader(noFlag).armTrial("b")).rejects.toMatchObject({ code: "OTA_ERR_BOOT_TRYBOOT_UNSUPPORTED", message: expect.stringContaining("TRYBOOT (bit 3)") });
+    expect((await noFlag.autoboot()).text).toBe(fragment(2, 2));
     const unknown = await device({ capabilities: null });
     await bootloader(unknown).armTrial("b");
     expect((await unknown.autoboot()).trial).toBe("b");
