@@ -22,6 +22,7 @@ import { TarReader, type TarHeader } from "../tar/tar-reader.js";
 import { checkCompatibility } from "./depends-check.js";
 import { parseHeaderTar, parseJson } from "./header-parser.js";
 import { parseManifest } from "./manifest.js";
+import { GcPacer } from "./gc-pacer.js";
 import { MemberBody } from "./member-body.js";
 
 export const DEFAULT_READ_LIMITS: ReadLimits = {
@@ -235,7 +236,7 @@ export async function openArtifact(input: Readable, options: ReadOptions = {}): 
       }
     }
 
-    return new ArtifactStream(input, tar, header, lookup, augmentLookup, pending, limits, choice);
+    return new ArtifactStream(input, tar, header, lookup, augmentLookup, pending, limits, choice, options.gcPaceBytes);
   } catch (err) {
     return fail(err);
   }
@@ -249,6 +250,7 @@ class ArtifactStream implements OpenedArtifact {
   /** The error that ended the payload iteration; done() reports it again. */
   private failure: unknown;
   private readonly seen = new Set<string>();
+  private readonly pacer: GcPacer;
 
   constructor(
     private readonly input: Readable,
@@ -259,7 +261,10 @@ class ArtifactStream implements OpenedArtifact {
     private pending: TarHeader | null,
     private readonly limits: ReadLimits,
     private readonly choice: DecompressorChoice,
-  ) {}
+    gcPaceBytes: number | undefined,
+  ) {
+    this.pacer = new GcPacer(gcPaceBytes);
+  }
 
   abort(reason?: Error): void {
     this.aborted = reason ?? new ArtifactError("OTA_ERR_ARTIFACT_ABORTED", `artifact ${this.header.name}: reading was aborted`);
@@ -411,7 +416,14 @@ class ArtifactStream implements OpenedArtifact {
           });
           return verdict;
         };
-        const body = new MemberBody(inner, { onData: (c) => hash.update(c), onEnd: verify, mapError: (e) => this.aborted ?? e });
+        const body = new MemberBody(inner, {
+          onData: (c) => {
+            hash.update(c);
+            this.pacer.add(c.length);
+          },
+          onEnd: verify,
+          mapError: (e) => this.aborted ?? e,
+        });
         yield { name: fh.name, size: fh.size, stream: body.stream };
         await body.settle();
         if (!body.complete) {

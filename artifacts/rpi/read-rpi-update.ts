@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import type { ArtifactFile } from "../artifact-header.js";
 import { decompress, type DecompressorChoice } from "../compression/decompress.js";
 import { ArtifactError } from "../errors.js";
+import { GcPacer } from "../reader/gc-pacer.js";
 import { MemberBody } from "../reader/member-body.js";
 import { ByteReader } from "../tar/byte-reader.js";
 import { PAYLOAD_FILE_NAME, assertSafeName } from "../tar/safe-name.js";
@@ -67,6 +68,7 @@ export async function readRpiUpdate(input: Readable, options: RpiUpdateOptions =
   const summary: Array<{ name: string; size: number; payloadType: string }> = [];
   async function* files(): AsyncGenerator<RpiUpdateFile> {
     const seen = new Set<string>();
+    const pacer = new GcPacer();
     try {
       for (let h = first; h !== null; h = await tar.next()) {
         assertSafeName(h.name, LABEL);
@@ -82,7 +84,7 @@ export async function readRpiUpdate(input: Readable, options: RpiUpdateOptions =
           if (listed === undefined) throw invalid(`member ${h.name} is not listed in _contents_.yaml`, h.name);
           payloadType = listed.type;
         }
-        const body = new MemberBody(tar);
+        const body = new MemberBody(tar, { onData: (c) => pacer.add(c.length) });
         summary.push({ name: h.name, size: h.size, payloadType });
         yield { name: h.name, size: h.size, stream: body.stream, payloadType };
         await body.settle();
