@@ -68,7 +68,10 @@ export interface DownloadResult {
   signedBy?: string;
   /** Bytes of the artifact file read. */
   bytesRead: number;
-  /** SHA-256 of the whole artifact file as read. */
+  /**
+   * SHA-256 of the whole artifact file as read, checked against `DownloadRequest.sha256`; "" when no expected hash
+   * was given (then it is not computed: the manifest hashes already cover every payload byte).
+   */
   sha256: string;
   format: "mender" | "rpi-update";
 }

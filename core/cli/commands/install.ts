@@ -130,7 +130,8 @@ export const installCommand: CoreCommand = {
             format: r.format,
             payloads: r.payloads.map((p) => p.type),
             bytes: r.bytesRead,
-            sha256: r.sha256,
+            // checked whole-file hash; null when none was given (the manifest hashes verified the payloads)
+            sha256: r.sha256 || null,
             signedBy: r.signedBy ?? null,
             armed: outcome.armed,
             reboot: outcome.reboot,
@@ -146,7 +147,8 @@ export const installCommand: CoreCommand = {
               : "armed: run `ota-agent resume` to reboot into the trial (or install with --reboot)"
             : "installed and committed"
           : "written but not armed: no bootloader plugin is loaded";
-        io.stdout.write(`installed ${what}: ${note}\nsha256 ${r.sha256}, ${r.bytesRead} bytes\n`);
+        const sum = r.sha256 ? `sha256 ${r.sha256} (checked), ` : "";
+        io.stdout.write(`installed ${what}: ${note}\n${sum}${r.bytesRead} bytes\n`);
       }
       return EXIT.OK;
     } finally {

@@ -91,7 +91,7 @@ describe.skipIf(!hasMenderArtifact)("InstallPipeline.download (mender-artifact i
     });
     const fileBytes = await readFile(sr.host(uri));
     expect(result.bytesRead).toBe(fileBytes.length);
-    expect(result.sha256).toBe(createHash("sha256").update(fileBytes).digest("hex"));
+    expect(result.sha256).toBe(""); // no expected whole-file hash given: not computed (the manifest covers the payload)
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
     expect(progress.at(-1)).toBe(fileBytes.length);
     expect(boot.calls).toEqual([]); // Download never arms
