@@ -4,7 +4,7 @@ import type { Bootloader } from "../../core/capabilities/bootloader.js";
 import type { SlotName, SlotResolver } from "../../core/capabilities/slot-resolver.js";
 import type { ModuleContext, PayloadFile, RebootNeed, UpdateModule } from "../../core/capabilities/update-module.js";
 import { OtaError } from "../../core/errors/index.js";
-import { writeImage, type ImageWriteResult } from "./image-writer.js";
+import type { ImageWriteResult } from "./image-writer.js";
 
 export interface AbImageSettings {
   frameBytes: number;
@@ -96,6 +96,8 @@ export class AbImageModule implements UpdateModule {
       seen.add(role);
       const target = layout.other[role];
       ctx.log.info({ event: "install.image.start", file: file.name, target, slot: layout.other.slot });
+      // loaded on first use: the writer pulls in artifacts/ (sparse decoder), which no other command needs
+      const { writeImage } = await import("./image-writer.js");
       const result: ImageWriteResult = await writeImage(this.platform, layout, file, target, {
         ...settings,
         signal: ctx.signal,

@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 import type { SparseRange } from "../../artifacts/index.js";
 
-export { SPARSE_MAGIC } from "../../artifacts/index.js";
+export { SPARSE_MAGIC } from "../../artifacts/sparse/sparse-image.js";
 
 export interface SparseInput {
   /** Expanded size from the sparse header, known before the first range. */
