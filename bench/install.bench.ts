@@ -10,8 +10,11 @@
 //   * mender: `mender install` (Go client 3.4) in a private mount namespace with a fake U-Boot env and `mount`
 //     (the approach of shared/bench/mender-standalone.sh), RootfsPartA/B = p4/p5 of the same disk.
 //   * limit: `zcat image.gz | dd of=p5 bs=4M conv=fsync` (gzip) and `dd if=image of=p5 bs=4M conv=fsync` (none).
-// Runs alternate (ota CLI, ota pipeline, mender, limit) 3 times per compression; the target partition is discarded (zeroed) before
-// each run. Page caches are not dropped (the artifact is cached for every contender alike).
+// Runs alternate 3 times per compression, the order rotating every round (no contender always runs first or right
+// after another's writeback); the target partition is discarded (zeroed) and `sync`ed before every run of every
+// installer. Page caches are not dropped (the artifact is cached for every contender alike). Medians are reported,
+// with the runs, and CPU seconds (user+sys, all threads and children): on a loaded machine wall time mostly
+// measures the neighbours, CPU time what the installer costs.
 import "reflect-metadata";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync, statSync } from "node:fs";
@@ -77,14 +80,14 @@ function have(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 }
 
-/** Runs `argv` under /usr/bin/time; returns wall seconds and peak RSS (KB). */
-function timed(argv: string[], env?: NodeJS.ProcessEnv): { wall: number; rssKb: number } {
+/** Runs `argv` under /usr/bin/time; returns wall seconds, peak RSS (KB) and CPU seconds (user + sys). */
+function timed(argv: string[], env?: NodeJS.ProcessEnv): { wall: number; rssKb: number; cpu: number } {
   const out = join(tmpdir(), `ota-bench-time-${process.pid}`);
-  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", "-o", out, ...argv], { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env, maxBuffer: 64 * MiB });
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", "-o", out, ...argv], { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env, maxBuffer: 64 * MiB });
   if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (${r.status}): ${String(r.stderr).slice(-2000)}`);
-  const [wall, rss] = readFileSync(out, "utf8").trim().split(/\s+/).slice(-2).map(Number);
+  const [wall, rss, user, sys] = readFileSync(out, "utf8").trim().split(/\s+/).slice(-4).map(Number);
   rmSync(out, { force: true });
-  return { wall: wall!, rssKb: rss! };
+  return { wall: wall!, rssKb: rss!, cpu: user! + sys! };
 }
 
 /** 1/3 incompressible, 1/3 text, 1/3 zeros in 32 MiB segments: a rough stand-in for a root filesystem. */
@@ -294,63 +297,75 @@ exec mender --config "${join(mdir, "mender.conf")}" --fallback-config "${join(md
       if (sha !== imageSha) throw new Error(`${who}: the target does not hold the image after the install`);
     };
 
-    type Row = { who: string; comp: string; wall: number[]; rss: number[] };
+    type Row = { who: string; comp: string; wall: number[]; rss: number[]; cpu: number[] };
     const rows: Row[] = [];
     const row = (who: string, comp: string): Row => {
       let r = rows.find((x) => x.who === who && x.comp === comp);
-      if (!r) rows.push((r = { who, comp, wall: [], rss: [] }));
+      if (!r) rows.push((r = { who, comp, wall: [], rss: [], cpu: [] }));
       return r;
+    };
+    const record = (who: string, comp: string, t: { wall: number; rssKb: number; cpu: number }): void => {
+      const r = row(who, comp);
+      r.wall.push(t.wall);
+      r.rss.push(t.rssKb);
+      r.cpu.push(t.cpu);
     };
     for (const comp of ["gzip", "none"]) {
       const artifact = artifacts[comp]!;
       const childArgs: ChildArgs = { artifact, active: `${loop}p4`, target, activeBoot: `${loop}p2`, otherBoot: `${loop}p3` };
-      for (let i = 0; i < RUNS; i++) {
-        reset();
-        let t = timed([process.execPath, childJs, "--child", JSON.stringify(childArgs)]);
-        verify("ota-agent pipeline");
-        row("ota pipeline", comp).wall.push(t.wall);
-        row("ota pipeline", comp).rss.push(t.rssKb);
-
-        if (cliArgv) {
+      const contenders: Array<() => void> = [
+        () => {
+          reset();
+          const t = timed([process.execPath, childJs, "--child", JSON.stringify(childArgs)]);
+          verify("ota-agent pipeline");
+          record("ota pipeline", comp, t);
+        },
+        () => {
+          if (!cliArgv) return;
           reset();
           cliReset?.();
           try {
-            t = timed([...cliArgv, `/bench-${comp}.mender`]);
+            const t = timed([...cliArgv, `/bench-${comp}.mender`]);
             verify("ota-agent CLI");
-            row("ota CLI", comp).wall.push(t.wall);
-            row("ota CLI", comp).rss.push(t.rssKb);
+            record("ota CLI", comp, t);
           } catch (err) {
             console.log(`\nota CLI row dropped: ${(err as Error).message.slice(0, 600)}`);
             cliArgv = undefined;
           }
-        }
-
-        reset();
-        t = timed(["unshare", "-m", "--propagation", "private", join(mdir, "run-mender.sh"), "install", artifact]);
-        verify("mender");
-        row("mender 3.4", comp).wall.push(t.wall);
-        row("mender 3.4", comp).rss.push(t.rssKb);
-
-        reset();
-        t = comp === "gzip"
-          ? timed(["sh", "-c", `zcat ${gz} | dd of=${target} bs=4M conv=fsync status=none`])
-          : timed(["dd", `if=${image}`, `of=${target}`, "bs=4M", "conv=fsync", "status=none"]);
-        row(comp === "gzip" ? "zcat | dd" : "dd", comp).wall.push(t.wall);
-        row(comp === "gzip" ? "zcat | dd" : "dd", comp).rss.push(t.rssKb);
+        },
+        () => {
+          reset();
+          const t = timed(["unshare", "-m", "--propagation", "private", join(mdir, "run-mender.sh"), "install", artifact]);
+          verify("mender");
+          record("mender 3.4", comp, t);
+        },
+        () => {
+          reset();
+          const t = comp === "gzip"
+            ? timed(["sh", "-c", `zcat ${gz} | dd of=${target} bs=4M conv=fsync status=none`])
+            : timed(["dd", `if=${image}`, `of=${target}`, "bs=4M", "conv=fsync", "status=none"]);
+          record(comp === "gzip" ? "zcat | dd" : "dd", comp, t);
+        },
+      ];
+      for (let i = 0; i < RUNS; i++) {
+        // rotate: round i starts with contender i
+        for (let k = 0; k < contenders.length; k++) contenders[(i + k) % contenders.length]!();
         process.stdout.write(".");
       }
     }
     console.log("\n");
     const mb = (IMAGE_MB * MiB) / 1e6;
     console.log(`image ${IMAGE_MB} MiB (1/3 random, 1/3 text, 1/3 zeros); artifacts: gzip ${(statSync(artifacts.gzip!).size / MiB).toFixed(0)} MiB, none ${(statSync(artifacts.none!).size / MiB).toFixed(0)} MiB; ${RUNS} runs each, medians`);
-    console.log("compression | installer    | wall s | MB/s   | peak RSS MB | vs mender | vs limit");
+    console.log("| compression | installer    | wall s (runs)           | median | MB/s | peak RSS MB (max) | CPU s | vs mender | vs limit |");
+    console.log("|-------------|--------------|-------------------------|--------|------|-------------------|-------|-----------|----------|");
     for (const comp of ["gzip", "none"]) {
       const limit = rows.find((r) => r.comp === comp && (r.who === "dd" || r.who === "zcat | dd"))!;
       const mender = rows.find((r) => r.comp === comp && r.who === "mender 3.4")!;
       for (const r of rows.filter((x) => x.comp === comp)) {
         const w = median(r.wall);
+        const rss = `${(median(r.rss) / 1024).toFixed(1)} (${(Math.max(...r.rss) / 1024).toFixed(1)})`;
         console.log(
-          `${comp.padEnd(11)} | ${r.who.padEnd(12)} | ${w.toFixed(2).padStart(6)} | ${(mb / w).toFixed(0).padStart(6)} | ${(median(r.rss) / 1024).toFixed(1).padStart(11)} | ${(median(mender.wall) / w).toFixed(2).padStart(9)} | ${(median(limit.wall) / w * 100).toFixed(0).padStart(7)}%`,
+          `| ${comp.padEnd(11)} | ${r.who.padEnd(12)} | ${r.wall.map((x) => x.toFixed(2)).join(", ").padEnd(23)} | ${w.toFixed(2).padStart(6)} | ${(mb / w).toFixed(0).padStart(4)} | ${rss.padStart(17)} | ${median(r.cpu).toFixed(2).padStart(5)} | ${(median(mender.wall) / w).toFixed(2).padStart(9)} | ${((median(limit.wall) / w) * 100).toFixed(0).padStart(7)}% |`,
         );
       }
     }
