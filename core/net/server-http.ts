@@ -1,4 +1,5 @@
 // A fleet server client's HTTP side: every exchange with the same deadline and TLS policy, the CA bundle read once.
+import type { SecureContext } from "node:tls";
 import type { FileSystem } from "../capabilities/platform.js";
 import { OtaError } from "../errors/index.js";
 import type { Logger } from "../logging/logger.js";
@@ -22,7 +23,7 @@ export class ServerHttp {
   readonly #fs: FileSystem;
   readonly #log: Logger;
   readonly #config: ServerHttpConfig;
-  #ca: string | undefined;
+  #secureContext: SecureContext | undefined;
 
   /** `log` gets one debug line (`server.http`) per exchange: endpoint and status, never headers. */
   constructor(fs: FileSystem, log: Logger, config: ServerHttpConfig) {
@@ -35,25 +36,31 @@ export class ServerHttp {
     const reply = await exchange({
       ...req,
       timeoutMs: this.#config.requestTimeoutSeconds * 1000,
-      tls: { rejectUnauthorized: !this.#config.skipVerify, ca: await this.#caBundle() },
+      tls: { rejectUnauthorized: !this.#config.skipVerify, secureContext: await this.#secureContextWithCa() },
     });
     this.#log.debug({ event: "server.http", endpoint: req.endpoint, status: reply.status }, "server exchange");
     return reply;
   }
 
   /**
-   * Node's root certificates plus the configured file, read on first use and kept. Node replaces the default CAs when
-   * `ca` is given, so keeping them lets public servers still verify. A missing file is OTA_ERR_SERVER_UNREACHABLE.
+   * Node's root certificates plus the configured file as one TLS context, built on first use and kept (a daemon
+   * polling every few minutes would otherwise parse the whole root bundle each time). Node replaces the default CAs
+   * when `ca` is given, so keeping them lets public servers still verify. A missing file is
+   * OTA_ERR_SERVER_UNREACHABLE; undefined (Node's defaults) without a configured file.
    */
-  async #caBundle(): Promise<string | undefined> {
+  async #secureContextWithCa(): Promise<SecureContext | undefined> {
     const file = this.#config.serverCertificate;
     if (file === undefined) return undefined;
-    if (this.#ca === undefined) {
+    if (this.#secureContext === undefined) {
       const text = await this.#fs.readText(file);
       if (text === undefined) throw new OtaError("OTA_ERR_SERVER_UNREACHABLE", `server certificate ${file} does not exist`);
-      const { rootCertificates } = await import("node:tls");
-      this.#ca = [...rootCertificates, text].join("\n");
+      const { rootCertificates, createSecureContext } = await import("node:tls");
+      try {
+        this.#secureContext = createSecureContext({ ca: [...rootCertificates, text] });
+      } catch (err) {
+        throw new OtaError("OTA_ERR_SERVER_UNREACHABLE", `server certificate ${file} cannot be used: ${(err as Error).message}`, { cause: err });
+      }
     }
-    return this.#ca;
+    return this.#secureContext;
   }
 }
