@@ -18,8 +18,11 @@ const menderConfig = (updatePollIntervalSeconds: number) => (server: { url: stri
 
 let e2e: E2E | undefined;
 afterEach(async () => {
+  // Whatever the test did, the daemon and the CLI never sent a request the published documents reject.
+  const violations = e2e?.server.violations ?? [];
   await e2e?.close();
   e2e = undefined;
+  expect(violations).toEqual([]);
 });
 
 /** Waits until the daemon logged `event` (its stdout is JSON lines). */
