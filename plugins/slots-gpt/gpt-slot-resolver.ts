@@ -5,7 +5,7 @@ import type { BlockLineage } from "../../core/capabilities/block-lineage.js";
 import type { Logger } from "../../core/logging/logger.js";
 import { OtaError } from "../../core/errors/index.js";
 import { readBootloaderDt } from "../../core/slots/device-tree.js";
-import { readGptTable, type GptTable } from "./gpt-table.js";
+import { readGptTable, type GptEntry, type GptTable } from "./gpt-table.js";
 import { slotSuffixes } from "./slot-label.js";
 import { assertNoOverlap, crossCheckBySlotLinks } from "../../core/slots/layout-checks.js";
 
@@ -21,6 +21,34 @@ interface Candidate {
 export interface GptSlotResolverOptions {
   /** Cross-check /dev/disk/by-slot links against the table (default true). */
   checkLinks?: boolean;
+}
+
+/**
+ * Invariant: no role's partition shares a sector with any other partition of the boot disk. Distinct partition
+ * numbers are not enough: a damaged or hand-made table can give system_b a range inside system_a, and writing the
+ * "other" slot would then overwrite the running one.
+ */
+function assertExtentsApart(disk: string, table: GptTable, roles: [string, Candidate | undefined][]): void {
+  const name = (e: GptEntry): string => `partition ${e.number} "${e.name}" (LBA ${e.firstLba}-${e.lastLba})`;
+  for (const e of table.entries) {
+    if (e.lastLba < e.firstLba) {
+      throw new OtaError("OTA_ERR_SLOT_GPT_INVALID", `${disk}: ${name(e)} ends before it starts`, {
+        details: { disk, partition: e.number, firstLba: e.firstLba, lastLba: e.lastLba },
+      });
+    }
+  }
+  for (const [role, c] of roles) {
+    const mine = c?.onDisk ? table.entries.find((e) => e.number === c.number) : undefined;
+    if (!mine) continue;
+    const hit = table.entries.find((e) => e !== mine && e.firstLba <= mine.lastLba && mine.firstLba <= e.lastLba);
+    if (hit) {
+      throw new OtaError(
+        "OTA_ERR_SLOT_OVERLAP",
+        `${disk}: the ${role} ${name(mine)} shares sectors with ${name(hit)}`,
+        { details: { disk, role, partition: mine.number, overlaps: hit.number } },
+      );
+    }
+  }
 }
 
 export class GptSlotResolver implements SlotResolver {
@@ -129,6 +157,14 @@ export class GptSlotResolver implements SlotResolver {
     if (persistent) layout.persistent = persistent.device;
 
     await assertNoOverlap(fs, layout);
+    assertExtentsApart(dt.disk, table, [
+      ["active boot", activeBoot],
+      ["active system", activeSystem],
+      ["other boot", otherBoot],
+      ["other system", otherSystem],
+      ["bootconfig", bootconfig],
+      ["persistent", persistent],
+    ]);
     if (this.lineage) {
       for (const dev of [layout.other.boot, layout.other.system, layout.active.system]) {
         await this.lineage.assertOnDisk(dev, dt.disk);

@@ -4,7 +4,8 @@ import { NodePlatform } from "../../../core/platform/index.js";
 import { GptSlotResolver } from "../../../plugins/slots-gpt/gpt-slot-resolver.js";
 import type { SlotSysrootSpec } from "../../helpers/slot-sysroot.js";
 import { slotSysrootPerTest } from "../../helpers/slot-sysroot-per-test.js";
-import { corruptGptHeader } from "../../helpers/gpt-image.js";
+import { corruptGptHeader, writeGptImage } from "../../helpers/gpt-image.js";
+import { rpiLayout } from "../../helpers/slot-sysroot.js";
 import { CaptureLogger } from "./capture-logger.js";
 import { rejectionCode } from "../../helpers/rejection-code.js";
 
@@ -137,6 +138,23 @@ describe("slots-gpt resolver", () => {
     expect((await resolver.resolve()).other.boot).toBe("/dev/mmcblk0p3");
     expect(log.events()).toContain("slots.gpt.backup-damaged");
     expect(log.events()).not.toContain("slots.gpt.primary-damaged");
+  });
+
+  it.each([
+    ["system_b-inside-system_a", "system_b", 4],
+    ["persistent-over-other-boot", "persistent", 3],
+  ])("overlapping-extents %s: OTA_ERR_SLOT_OVERLAP though the numbers differ", async (_n, moved, onto) => {
+    const { sr, resolver } = await setup({ partition: 2 });
+    // Rewrite the table: `moved` starts inside partition `onto` (distinct numbers, shared sectors).
+    const start = (sr.partitions.find((p) => p.number === onto)?.startLba ?? 0) + 8;
+    await writeGptImage(sr.host(sr.disk), {
+      sizeBytes: 16 * 1024 * 1024,
+      partitions: rpiLayout().map((name) => ({ name, sizeBytes: 1024 * 1024, ...(name === moved ? { startLba: start } : {}) })),
+    });
+    const err = await resolver.resolve().catch((e: unknown) => e as { code: string; message: string });
+    expect(err).toMatchObject({ code: "OTA_ERR_SLOT_OVERLAP" });
+    expect((err as { message: string }).message).toContain("shares sectors");
+    expect((err as { message: string }).message).toContain(`"${moved}"`);
   });
 
   it("both-gpt-headers-damaged is OTA_ERR_SLOT_GPT_INVALID", async () => {
