@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   OTA_ERR_SLOT_MAP_INVALID: "/boot/slot.map has a bad line, a missing key, a bad number or an unknown kind",
   OTA_ERR_SLOT_MAP_AMBIGUOUS: "a slot.map mapper entry names both or neither of /dev/mapper/<name><N> and <name>p<N>",
   OTA_ERR_SLOT_ACTIVE_UNKNOWN: "the booted boot partition is neither slot's boot partition",
-  OTA_ERR_SLOT_OVERLAP: "the resolved other slot shares a partition with the active slot",
+  OTA_ERR_SLOT_OVERLAP: "the resolved other slot shares a partition (or sectors of one) with the active slot",
   OTA_ERR_SLOT_NOT_ON_BOOT_DISK: "a slot device is not backed by the boot disk",
   OTA_ERR_SLOT_LUKS_NOT_FOUND: "a configured LUKS container label is not on the boot disk",
   OTA_ERR_SLOT_KEYSCRIPT_FAILED: "the keyscript for a LUKS container failed",
