@@ -154,6 +154,16 @@ describe("UpdateScheduler", () => {
     expect(gaps.slice(0, 6)).toEqual([60_000, 60_000, 60_000, 120_000, 7_000, 1_800_000]);
   });
 
+  it("pending-device-inventory-after-first-204: a failed first inventory is sent right after the first successful poll", async () => {
+    const s = await setup();
+    // The first inventory is refused (the device was still pending); the operator accepts it before the first poll.
+    s.server.inventoryFails = [new OtaError("OTA_ERR_SERVER_UNAUTHORIZED", "pending")];
+    await s.until(() => s.server.inventories.length >= 1);
+    await s.end();
+    // At once after the 204, not after the inventory's own 60 s backoff (Mender: new devices show up fast).
+    expect(s.server.calls.slice(0, 3)).toEqual([`inventory@${s.start}`, `next@${s.start} release-1`, `inventory@${s.start}`]);
+  });
+
   it("hawkbit-sleep-honoured: a server-requested delay replaces the poll interval", async () => {
     const s = await setup({ updatePollIntervalSeconds: 600 });
     s.server.answers = [{ kind: "nothing", retryAfterMs: 30_000 }, { kind: "nothing" }];
