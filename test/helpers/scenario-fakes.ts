@@ -72,10 +72,15 @@ export class FakeBootloader implements Bootloader {
 
   /** Performs the pending reboot (or a power-on): the firmware's one-shot trial with fallback on a panic. */
   boot(): void {
-    const trial = this.pendingReboot?.trial === true && this.tryboot !== this.committed;
+    const flagged = this.pendingReboot?.trial === true;
+    const armed = this.tryboot !== this.committed;
     this.pendingReboot = undefined;
-    if (trial && this.trialBehaviour === "boots") {
+    if (flagged && armed && this.trialBehaviour === "boots") {
       this.booted = this.tryboot;
+      this.trial = true;
+    } else if (flagged && !armed) {
+      // the firmware takes the flag, but [tryboot] names the committed slot: a "trial" of the committed slot
+      this.booted = this.committed;
       this.trial = true;
     } else {
       this.booted = this.committed;

@@ -118,6 +118,26 @@ describe("deployment runner › failures", () => {
     ]);
     expect(server.statuses).toEqual(["downloading", "installing", "rebooting", "failure"]);
     expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a", trial: false });
+    expect(server.logs.at(-1)?.map((l) => l.message).join("\n")).toContain("the trial of slot b did not come up");
+  });
+
+  it("trial-never-happened: the arm was lost before the trial reboot; the log says so apart from a failed trial", async () => {
+    const server = new FakeServer();
+    let out = await dev.runner().start(deployment(), { server, reboot: false, signal });
+    expect(out).toMatchObject({ kind: "rebooting", state: "AwaitReboot" });
+    dev.bootloader.tryboot = "a"; // e.g. another tool rewrote autoboot.txt while the deployment waited
+    let run: DeploymentOutcome | "halted" = "halted";
+    for (let boots = 0; run === "halted" || run.kind === "rebooting"; boots++) {
+      if (boots > 10) throw new Error("no end after 10 boots");
+      if (run === "halted" && boots > 0) dev.bootloader.boot();
+      run = await untilHalt(() => dev.runner().resume({ server, signal }));
+    }
+    out = run;
+    expect(out).toMatchObject({ kind: "rolled-back", error: { code: "OTA_ERR_INSTALL_VERIFY_REBOOT", state: "ArtifactVerifyReboot" } });
+    const log = server.logs.at(-1)?.map((l) => l.message).join("\n") ?? "";
+    expect(log).toContain("the trial never happened");
+    expect(log).not.toContain("did not come up");
+    expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a", trial: false });
   });
 
   it("trial-unhealthy: a failed health check rolls back from inside the trial", async () => {
