@@ -36,6 +36,9 @@ class FileDigest extends Transform {
   }
 }
 
+/** Buffering of the digest stage: one source read (see FileSource), so few bytes are in flight. */
+const CHUNK_HWM = 256 * 1024;
+
 /** Reads what is left of a stream (tar padding after the last member) so the whole-file hash covers it. */
 async function drain(stream: Readable): Promise<void> {
   for await (const _chunk of stream) {
@@ -83,7 +86,7 @@ export class InstallPipeline {
     });
     log.info({ event: "install.download.start", source: source.name, uri: opened.displayName, size: opened.size });
 
-    const digest = new FileDigest(1024 * 1024, request.sha256 !== undefined);
+    const digest = new FileDigest(CHUNK_HWM, request.sha256 !== undefined);
     const onAbort = (): void => {
       opened.stream.destroy(new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled"));
     };

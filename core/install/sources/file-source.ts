@@ -5,8 +5,13 @@ import type { Platform } from "../../capabilities/platform.js";
 import { OtaError, asOtaError } from "../../errors/index.js";
 import { ProgressMeter } from "./progress-meter.js";
 
-/** 1 MiB reads: large enough for full hashing/writing speed, small enough to keep memory flat. */
-const CHUNK = 1024 * 1024;
+/**
+ * 256 KiB reads. Measured (1 GiB artifacts, `ota-agent install`): 1 MiB reads peak at 110 MB (none) / 132 MB (gzip)
+ * RSS, 256 KiB at 94–101 / 113–120 MB, for 0.1 s more CPU per GiB. Each read is a fresh buffer, and the buffers in
+ * flight when a GC runs (read-ahead of this stream and the digest) get promoted and then linger as old garbage
+ * until a full GC; smaller reads mean fewer bytes in flight. Page-cache reads run at > 3 GB/s either way.
+ */
+const CHUNK = 256 * 1024;
 
 export class FileSource implements ArtifactSource {
   readonly name = "file";
