@@ -1,26 +1,54 @@
 // Power cut at every step of a deployment whose trial is unhealthy (rollback out of the trial): always back on v1.
 import { expect } from "vitest";
-import { definePowerCutMatrix } from "../helpers/scenario-power-cut.js";
+import { artifactScriptsEverywhere, definePowerCutMatrix, rootfsScriptsEverywhere } from "../helpers/scenario-power-cut.js";
 
 definePowerCutMatrix({
   recipe: {
     name: "trial-unhealthy",
-    artifact: {
-      name: "release-v3",
-      version: "v3",
-      behaviour: "unhealthy",
-      scripts: {
-        ArtifactRollback_Enter_01: "",
-        ArtifactRollbackReboot_Enter_01: "",
-        ArtifactRollbackReboot_Leave_01: "",
-        ArtifactFailure_Enter_01: "",
-        ArtifactFailure_Leave_01: "",
-      },
-    },
+    artifact: { name: "release-v3", version: "v3", behaviour: "unhealthy", scripts: artifactScriptsEverywhere() },
+    rootfsScripts: rootfsScriptsEverywhere(),
   },
   clean: "rolled-back",
-  check(r) {
+  persisted: [
+    "Download",
+    "ArtifactInstall",
+    "ArtifactReboot",
+    "ArtifactVerifyReboot",
+    "ArtifactRollback",
+    "ArtifactRollbackReboot",
+    "ArtifactVerifyRollbackReboot",
+    "ArtifactFailure",
+    "Cleanup",
+    "UpdateStatusReport",
+  ],
+  scriptPoints: [
+    "Idle_Leave",
+    "Sync_Enter",
+    "Sync_Leave",
+    "Download_Enter",
+    "Download_Leave",
+    "ArtifactInstall_Enter",
+    "ArtifactInstall_Leave",
+    "ArtifactReboot_Enter",
+    "ArtifactReboot_Leave",
+    "ArtifactRollback_Enter",
+    "ArtifactRollback_Leave",
+    "ArtifactRollbackReboot_Enter",
+    "ArtifactRollbackReboot_Leave",
+    "ArtifactFailure_Enter",
+    "ArtifactFailure_Leave",
+    "Idle_Enter",
+  ],
+  check(r, c) {
     expect(r.outcome.kind, "an unhealthy image never succeeds").not.toBe("success");
     expect([r.committed, r.version], "always back on v1").toEqual(["a", "v1"]);
+    // Power lost every time a failure-path script starts: that step never completes, so the loop counter ends it
+    // (StateLoop; for ArtifactFailure, abandoned past the limit: scripts skipped, trial disarmed) and the deployment
+    // ends inconsistent instead of looping. (A cut at ArtifactRollbackReboot_Enter is not among them: a power loss in
+    // a reboot state counts as the reboot, so the rollback completes.)
+    if ("at" in c.cut && c.cut.every && /^script:Artifact(Failure_|Rollback_|RollbackReboot_Leave)/.test(c.cut.at)) {
+      expect(r.outcome.kind, c.label).toBe("inconsistent");
+    }
+    if ("at" in c.cut && c.cut.every && c.cut.at === "script:ArtifactRollbackReboot_Enter_01") expect(r.outcome.kind, c.label).toBe("rolled-back");
   },
 });
