@@ -83,6 +83,20 @@ describe("cli › deployment commands", () => {
     expect((await cli("install", uri)).code).toBe(EXIT.OK);
   });
 
+  it("rollback from inside the trial: reboots without tryboot to the committed slot; resume then reports the rollback", async () => {
+    const uri = await h.artifact({ name: "release-v2", version: "v2" });
+    await cli("install", uri, "--reboot");
+    await h.device.boot();
+    expect(await status()).toMatchObject({ booted: "b", committed: "a", trial: true });
+    await cli("rollback");
+    expect(h.device.pendingReboot, "a plain reboot, no tryboot").toBeDefined();
+    expect(h.device.pendingReboot?.arg ?? "").not.toContain("tryboot");
+    await h.device.boot();
+    const resumed = await cli("resume");
+    expect(resumed.code, resumed.err).toBe(EXIT.FAILURE);
+    expect(await status()).toMatchObject({ booted: "a", committed: "a", trial: false, armed: null, state: "idle", lastResult: { result: "rolled-back" } });
+  });
+
   it("install --reboot reboots into the trial at once; resume after the boot verifies, checks health and commits", async () => {
     const uri = await h.artifact({ name: "release-v2", version: "v2" });
     await cli("install", uri, "--reboot");
