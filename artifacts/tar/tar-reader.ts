@@ -98,8 +98,10 @@ export class TarReader {
   ) {}
 
   private truncated(what: string, member?: string): ArtifactError {
-    return new ArtifactError("OTA_ERR_ARTIFACT_TRUNCATED", `${this.opts.label}: input ended ${what}`, {
-      details: member === undefined ? { member: this.opts.label } : { member },
+    // Between members, name the last complete one so a cut at a member boundary still says where it happened.
+    const where = member === undefined ? (this.current === undefined ? " (before the first member)" : ` (after ${this.current})`) : "";
+    return new ArtifactError("OTA_ERR_ARTIFACT_TRUNCATED", `${this.opts.label}: input ended ${what}${where}`, {
+      details: member === undefined ? { member: this.opts.label, ...(this.current === undefined ? {} : { after: this.current }) } : { member },
     });
   }
 

@@ -49,6 +49,9 @@ export function encodeTarHeader(h: TarEntryHeader): Buffer {
   buf.write("00", 263, "latin1");
   buf.write((h.uname ?? "").slice(0, 31), 265, "utf8");
   buf.write((h.gname ?? "").slice(0, 31), 297, "utf8");
+  // Go's archive/tar (mender-artifact) always fills devmajor/devminor with octal zeros; so do we, for byte-equal headers.
+  buf.write(octal(0, 8), 329, "latin1");
+  buf.write(octal(0, 8), 337, "latin1");
   if (prefix !== "") buf.write(prefix, 345, 155, "utf8");
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += buf[i]!;

@@ -71,7 +71,8 @@ export async function signArtifact(input: Readable, key: KeyInput, output: Writa
         yield* raw;
         yield Buffer.from(body);
         const sig = Buffer.from(signManifest(body.subarray(0, size), key));
-        yield encodeTarHeader({ name: "manifest.sig", size: sig.length, mode: 0o644, mtime: Math.floor(Date.now() / 1000) });
+        // mtime 0 and mode 0644 as `mender-artifact sign` writes them: with an RSA key the outputs are byte-identical.
+        yield encodeTarHeader({ name: "manifest.sig", size: sig.length, mode: 0o644, mtime: 0 });
         yield sig;
         yield tarPadding(sig.length);
         continue;

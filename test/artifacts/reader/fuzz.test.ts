@@ -82,10 +82,20 @@ describe("reader fuzzing", () => {
   it(`${CASES} mutated artifacts: only ArtifactErrors, no hang, bounded memory`, async () => {
     const r = rng(SEED);
     const rssBefore = process.memoryUsage().rss;
+    // Peak RSS, sampled while each case runs (not only between cases), and the case that reached it.
+    let peak = rssBefore;
+    let peakCase = -1;
+    let current = -1;
+    const sampler = setInterval(() => {
+      const rss = process.memoryUsage.rss();
+      if (rss > peak) [peak, peakCase] = [rss, current];
+    }, 2);
+    sampler.unref(); // never keeps the worker alive if a case throws before clearInterval
     let failures = 0;
     let accepted = 0;
     const codes = new Map<string, number>();
     for (let i = 0; i < CASES; i++) {
+      current = i;
       const base = corpus[Math.floor(r() * corpus.length)]!;
       const input = mutate(base.buf, r);
       const useKeys = r() < 0.5;
@@ -115,10 +125,14 @@ describe("reader fuzzing", () => {
       }
       codes.set(outcome.code, (codes.get(outcome.code) ?? 0) + 1);
     }
+    clearInterval(sampler);
     const growth = process.memoryUsage().rss - rssBefore;
-    console.log(`fuzz: ${CASES} cases, ${accepted} still valid, rss growth ${(growth / 1048576).toFixed(1)} MiB`, Object.fromEntries(codes));
+    const peakGrowth = peak - rssBefore;
+    console.log(`fuzz: ${CASES} cases, ${accepted} still valid, rss growth ${(growth / 1048576).toFixed(1)} MiB, peak +${(peakGrowth / 1048576).toFixed(1)} MiB (case ${peakCase})`, Object.fromEntries(codes));
     expect(failures).toBe(0);
     expect(codes.size).toBeGreaterThan(8); // the mutations reach many different checks
     expect(growth).toBeLessThan(256 * 1024 * 1024);
+    // No single case may balloon memory while it runs (a mutated size field must not become an allocation).
+    expect(peakGrowth, `peak reached in case ${peakCase}`).toBeLessThan(256 * 1024 * 1024);
   }, 120_000);
 });
