@@ -108,6 +108,11 @@ export interface DeploymentServer {
   uploadLog(deployment: Deployment, lines: readonly DeploymentLogLine[], signal?: AbortSignal): Promise<void>;
   /** Sends the device's inventory attributes, replacing the previous set. Idempotent. Throws OTA_ERR_SERVER_*. */
   sendInventory(attributes: Record<string, string | string[]>, signal?: AbortSignal): Promise<void>;
+  /**
+   * Forget cached credentials so the next request authenticates afresh (Mender drops its token right before the
+   * commit report, so the new software proves it can log in). Optional; idempotent.
+   */
+  renewCredentials?(): void;
   /** Headers the artifact download needs (none for presigned URLs: never the Authorization header there). */
   downloadHeaders?(deployment: Deployment): Record<string, string>;
   /** The cadence the scheduler should poll this server with. */

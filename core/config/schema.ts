@@ -84,10 +84,6 @@ export const AgentConfigSchema = z.strictObject({
       maxStoreCount: z.number().int().min(8).max(1000).default(28),
       /** Lines of the deployment log kept in the record (the tail), uploaded to the server on failure. */
       logLines: z.number().int().min(10).max(10_000).default(200),
-      /** Attempts for the final status report (success/failure) before giving up, with backoff. */
-      statusRetries: z.number().int().min(0).max(20).default(3),
-      /** First delay between final status report attempts, doubled each time, ms. */
-      statusBackoffMs: z.number().int().min(0).default(1_000),
       /**
        * Files read on first run to initialise the installed artifact's provides (`key=value` lines,
        * `artifact_name=...`), device paths, first existing wins.

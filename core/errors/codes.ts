@@ -93,6 +93,7 @@ export const ERROR_CODES = {
   OTA_ERR_STATE_IN_PROGRESS: "a deployment is already in progress; it must finish (resume, commit, rollback) first",
   OTA_ERR_STATE_UNCOMMITTED_TRIAL: "the device runs an uncommitted trial boot outside any deployment; nothing is installed",
   OTA_ERR_STATE_ABORTED: "the server aborted the deployment (HTTP 409 on a status report)",
+  OTA_ERR_STATE_REPORT_FAILED: "the report just before commit never reached the server; the trial was rolled back",
   OTA_ERR_STATE_NOT_APPLICABLE: "commit or rollback was asked for where the deployment cannot take it",
   OTA_ERR_STATE_RECORD_INVALID: "the stored deployment record cannot be used; the deployment takes the rollback path",
   OTA_ERR_SCRIPT_FAILED: "a state script exited non-zero (or could not be started)",

@@ -48,8 +48,6 @@ export interface DeploymentServices {
   deviceType?: string;
   maxStoreCount: number;
   logLines: number;
-  statusRetries: number;
-  statusBackoffMs: number;
 }
 
 /** A hold before ArtifactInstall (maintenance window, hawkBit "update: skip"): why, and a wait for its end. */
@@ -198,32 +196,63 @@ export class DeploymentContext {
   }
 
   /**
-   * Tells the server (if any) where the deployment is. Errors are logged and ignored (Mender); "aborted" is
-   * returned so the state takes its Aborted edge. `retries` > 0 for the final report.
+   * The report that must get through (Mender's RetryThenFail): before the commit, the server has to hear from the
+   * new software — a trial that cannot reach its server is not made permanent. `critical` asks the server plugin to
+   * retry transient failures with its own backoff; if it still fails, OTA_ERR_STATE_REPORT_FAILED is recorded and
+   * "failed" returned so the state takes its Failure edge (rollback). Standalone: always "ok".
    */
-  async report(status: DeploymentStatus, retries = 0, substate?: string): Promise<"ok" | "aborted"> {
+  async reportCritical(state: StateName, status: DeploymentStatus): Promise<"ok" | "aborted" | "failed"> {
+    const server = this.options.server;
+    if (!server || this.record.standalone) return "ok";
+    try {
+      const answer = await this.send(server, { status, critical: true });
+      if (answer === "aborted") {
+        this.fail(state, new OtaError("OTA_ERR_STATE_ABORTED", `the server aborted deployment ${this.record.deployment.id} (status ${status})`));
+      }
+      return answer;
+    } catch (err) {
+      rethrowIfHalt(err);
+      const e = asOtaError(err, "OTA_ERR_INTERNAL", `report ${status}`);
+      this.log.warn({ event: EVENTS.deploymentStatusFailed, code: e.code, status }, e.message);
+      this.fail(
+        state,
+        new OtaError("OTA_ERR_STATE_REPORT_FAILED", `${state}: the server could not be told "${status}": ${e.message}`, {
+          cause: e,
+        }),
+      );
+      return "failed";
+    }
+  }
+
+  /**
+   * Tells the server (if any) where the deployment is. Errors are logged and ignored (Mender); "aborted" is
+   * returned so the state takes its Aborted edge. `critical` (the final report) lets the server plugin retry with
+   * its own backoff (Mender's RetryThenFail) before the error is logged and ignored.
+   */
+  async report(status: DeploymentStatus, options: { substate?: string; critical?: boolean } = {}): Promise<"ok" | "aborted"> {
     const server = this.options.server;
     if (!server || this.record.standalone) return "ok";
     const report: StatusReport = { status };
-    if (substate) report.substate = substate;
-    let delay = this.services.statusBackoffMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const answer = await server.reportStatus(this.record.deployment, report, this.signal);
-        this.log.info({ event: EVENTS.deploymentStatusReported, status, answer }, `status ${status}: ${answer}`);
-        if (answer === "aborted") {
-          this.record.aborted = true;
-          this.note("warn", `server aborted the deployment (status ${status})`, { event: EVENTS.deploymentAborted });
-        }
-        return answer;
-      } catch (err) {
-        rethrowIfHalt(err);
-        const e = asOtaError(err, "OTA_ERR_INTERNAL", `report ${status}`);
-        this.log.warn({ event: EVENTS.deploymentStatusFailed, code: e.code, status }, e.message);
-        if (attempt >= retries) return "ok";
-        await this.platform.clock.sleep(delay, this.signal).catch(() => undefined);
-        delay *= 2;
-      }
+    if (options.substate) report.substate = options.substate;
+    if (options.critical) report.critical = true;
+    try {
+      return await this.send(server, report);
+    } catch (err) {
+      rethrowIfHalt(err);
+      const e = asOtaError(err, "OTA_ERR_INTERNAL", `report ${status}`);
+      this.log.warn({ event: EVENTS.deploymentStatusFailed, code: e.code, status }, e.message);
+      return "ok";
     }
   }
+
+  private async send(server: DeploymentServer, report: StatusReport): Promise<"ok" | "aborted"> {
+    const answer = await server.reportStatus(this.record.deployment, report, this.signal);
+    this.log.info({ event: EVENTS.deploymentStatusReported, status: report.status, answer }, `status ${report.status}: ${answer}`);
+    if (answer === "aborted") {
+      this.record.aborted = true;
+      this.note("warn", `server aborted the deployment (status ${report.status})`, { event: EVENTS.deploymentAborted });
+    }
+    return answer;
+  }
+
 }

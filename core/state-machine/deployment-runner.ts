@@ -294,8 +294,6 @@ export class DeploymentRunner {
       postCommitTasks: this.bootTasks.filter((t) => t.phases.includes("post-commit")),
       maxStoreCount: sm.maxStoreCount,
       logLines: sm.logLines,
-      statusRetries: sm.statusRetries,
-      statusBackoffMs: sm.statusBackoffMs,
     };
     if (this.bootloader) services.bootloader = this.bootloader;
     if (this.agent.deviceType) services.deviceType = this.agent.deviceType;

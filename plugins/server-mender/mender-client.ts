@@ -122,6 +122,11 @@ export class MenderClient implements DeploymentServer {
     this.#lastInventoryHash = undefined;
   }
 
+  /** Before the commit report: the new software must authenticate afresh (as Mender 4.x does). */
+  renewCredentials(): void {
+    this.dropToken();
+  }
+
   async nextDeployment(installed: InstalledState, signal?: AbortSignal): Promise<Deployment | NothingToDo> {
     let reply: ExchangeReply | undefined;
     if (this.#v2Available) {

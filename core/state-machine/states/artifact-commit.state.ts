@@ -10,7 +10,15 @@ export class ArtifactCommitState extends PersistedState {
   readonly resumeTo = "CheckCommit" as const;
 
   protected async enter(ctx: DeploymentContext): Promise<StateEvent> {
-    if (await ctx.reportOrAbort(this.name, "installing")) return "Aborted";
+    // The new software must reach its server before it is made permanent (Mender: fresh credentials, then a report
+    // that has to get through); a trial that cannot is rolled back.
+    ctx.options.server?.renewCredentials?.();
+    const reported = await ctx.reportCritical(this.name, "installing");
+    if (reported === "aborted") return "Aborted";
+    if (reported === "failed") {
+      await ctx.runErrorScripts(this.name);
+      return "Failure";
+    }
     const err = await ctx.runScripts(this.name, "Enter");
     if (err) return this.failed(ctx, err);
     try {

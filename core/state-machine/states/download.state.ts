@@ -56,7 +56,7 @@ export class DownloadState extends PersistedState {
     const pause = await ctx.options.beforeInstall?.(deployment);
     if (pause) {
       ctx.note("info", `downloaded; waiting to install: ${pause.reason}`, { event: EVENTS.deploymentInstallPaused });
-      if ((await ctx.report("pause_before_installing", 0, pause.reason)) === "aborted") {
+      if ((await ctx.report("pause_before_installing", { substate: pause.reason })) === "aborted") {
         ctx.fail(this.name, new OtaError("OTA_ERR_STATE_ABORTED", `the server aborted deployment ${deployment.id} (status pause_before_installing)`));
         return "Aborted";
       }

@@ -21,7 +21,10 @@ export class UpdateStatusReportState extends PersistedState {
       event: ok ? EVENTS.installSucceeded : EVENTS.installFailed,
       result,
     });
-    await ctx.report(ok ? "success" : "failure", ctx.services.statusRetries, ok ? undefined : record.error?.message);
+    await ctx.report(ok ? "success" : "failure", {
+      critical: true,
+      ...(ok || !record.error ? {} : { substate: record.error.message }),
+    });
     const server = ctx.options.server;
     if (!ok && server && !record.standalone) {
       try {

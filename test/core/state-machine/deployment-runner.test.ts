@@ -185,6 +185,27 @@ describe("deployment runner › failures", () => {
     expect(dev.bootloader).toMatchObject({ booted: "a", committed: "a", tryboot: "a" });
   });
 
+  it("server-unreachable-before-commit: the trial is rolled back, not committed", async () => {
+    const server = new FakeServer();
+    const reports: Array<{ status: string; critical: boolean }> = [];
+    let installingReports = 0;
+    server.reportStatus = async (_d, report) => {
+      reports.push({ status: report.status, critical: report.critical === true });
+      // The second "installing" is the one from the new software, just before the commit.
+      if (report.status === "installing" && ++installingReports === 2) throw new Error("connect ECONNREFUSED");
+      return "ok";
+    };
+    let renewed = 0;
+    Object.assign(server, { renewCredentials: () => void renewed++ });
+    const out = await runToEnd(server);
+    expect(out).toMatchObject({ kind: "rolled-back", error: { code: "OTA_ERR_STATE_REPORT_FAILED" } });
+    expect(renewed).toBe(1);
+    expect(dev.chain).not.toContain("artifactCommit");
+    expect(dev.bootloader).toMatchObject({ committed: "a" });
+    // The pre-commit and the final report are the critical ones (the server plugin retries them with its backoff).
+    expect(reports.filter((r) => r.critical).map((r) => r.status)).toEqual(["installing", "failure"]);
+  });
+
   it("rollback-fails: the artifact is marked _INCONSISTENT", async () => {
     dev.module.faults = { failIn: new Set(["artifactInstall", "artifactRollback"]) };
     const out = await runToEnd();
