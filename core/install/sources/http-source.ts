@@ -187,14 +187,17 @@ export class HttpSource implements ArtifactSource {
               clearTimeout(stall);
               stall = setTimeout(() => req.destroy(Object.assign(new Error("stalled"), { code: "ESTALL" })), http.stallTimeoutMs);
             };
+            // The stall timer runs only while this generator waits for the server: time the consumer spends
+            // holding a chunk (backpressure: an fsync, a read-back, a busy module) is not a stalled server.
             arm();
             try {
               for await (const c of req) {
-                arm();
+                clearTimeout(stall);
                 let chunk = c as Buffer;
                 if (toSkip > 0) {
                   if (chunk.length <= toSkip) {
                     toSkip -= chunk.length;
+                    arm();
                     continue;
                   }
                   chunk = chunk.subarray(toSkip);
@@ -205,6 +208,7 @@ export class HttpSource implements ArtifactSource {
                 failures = 0;
                 meter.add(chunk.length);
                 yield chunk;
+                arm();
               }
             } catch (err) {
               throw classify(err, display);
