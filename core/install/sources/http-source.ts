@@ -277,6 +277,13 @@ function classify(err: unknown, display: string): AttemptError {
       false,
     );
   }
+  if (code === "ERR_TOO_MANY_REDIRECTS") {
+    // a redirect loop is a server misconfiguration: retrying it only burns the backoff schedule
+    return new AttemptError(
+      new OtaError("OTA_ERR_SOURCE_HTTP_STATUS", `${display}: ${message}`, { cause: err, details: { uri: display, sysCode: code } }),
+      false,
+    );
+  }
   if (code === "ETIMEDOUT" || code === "ESTALL" || e.name === "TimeoutError") {
     return new AttemptError(
       new OtaError("OTA_ERR_SOURCE_TIMEOUT", `${display}: ${code === "ESTALL" ? "no data received (stalled)" : message}`, {

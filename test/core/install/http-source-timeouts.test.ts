@@ -75,6 +75,25 @@ describe("HttpSource timeouts and backoff", () => {
     expect(clock.sleeps).toEqual([100]);
   });
 
+  it("redirect-loop: OTA_ERR_SOURCE_HTTP_STATUS after the redirect limit, not retried", async () => {
+    let hits = 0;
+    const server: Server = createServer((_q, s) => {
+      hits += 1;
+      s.writeHead(302, { location: `/loop-${hits}` }).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    closers.push(async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+    const clock = new RecordingClock();
+    const err = await source(clock, 3).open(`http://127.0.0.1:${(server.address() as AddressInfo).port}/a.mender`).catch((e: unknown) => e);
+    expect(isOtaError(err, "OTA_ERR_SOURCE_HTTP_STATUS")).toBe(true);
+    expect((err as Error).message).toMatch(/a\.mender: Redirected 10 times/);
+    expect(hits).toBe(11);
+    expect(clock.sleeps).toEqual([]);
+  });
+
   it("the backoff is capped at 60 s however many attempts fail", async () => {
     const server: Server = createServer((_q, s) => s.writeHead(503).end());
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
