@@ -1,4 +1,4 @@
-// Refuses an install target that is, after resolving symlinks, the same device or file as a running-slot partition.
+// Refuses an install target that is, after resolving symlinks, the same device or file as a running-slot partition or the boot disk.
 import type { FileStat, Platform } from "../../core/capabilities/platform.js";
 import type { SlotLayout } from "../../core/capabilities/slot-resolver.js";
 import { OtaError } from "../../core/errors/index.js";
@@ -48,6 +48,15 @@ export async function guardTarget(platform: Platform, layout: SlotLayout, target
         { details: { target, realPath, active, activeSlot: layout.active.slot } },
       );
     }
+  }
+  // the whole boot disk holds the running slot too: a link pointing at it would overwrite the partition table
+  const disk = await platform.fs.stat(layout.bootDisk).catch(() => undefined);
+  if (disk && sameIdentity(stat, disk)) {
+    throw new OtaError(
+      "OTA_ERR_INSTALL_ACTIVE_SLOT",
+      `${target} resolves to ${realPath}, which is the whole boot disk ${layout.bootDisk} holding the running slot ${layout.active.slot}: refusing to write it`,
+      { details: { target, realPath, bootDisk: layout.bootDisk, activeSlot: layout.active.slot } },
+    );
   }
   return { path: target, realPath, stat };
 }

@@ -1,5 +1,5 @@
-// guardTarget refuses the running slot by identity: a hard link (another name, same inode) is caught, a copy is not.
-import { copyFile, link, readFile, rm } from "node:fs/promises";
+// guardTarget refuses the running slot and the boot disk by identity: a hard link (another name, same inode) is caught, a copy is not.
+import { copyFile, link, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { guardTarget } from "../../../plugins/module-ab-image/target-guard.js";
 import { isOtaError } from "../../../core/errors/index.js";
@@ -26,6 +26,15 @@ describe("guardTarget", () => {
     await link(sr.host("/dev/boot_a"), sr.host("/dev/renamed-boot"));
     const err = await guardTarget(sr.platform, sr.layout, "/dev/renamed-boot").catch((e: unknown) => e);
     expect(isOtaError(err, "OTA_ERR_INSTALL_ACTIVE_SLOT")).toBe(true);
+  });
+
+  it("other-slot-link-points-at-the-whole-boot-disk: refused, the disk (and its partition table) untouched", async () => {
+    await writeFile(sr.host("/dev/disk0"), Buffer.alloc(4096, 0x42));
+    await rm(sr.host("/dev/disk/by-slot/other/system"));
+    await symlink("/dev/disk0", sr.host("/dev/disk/by-slot/other/system"));
+    const err = await guardTarget(sr.platform, sr.layout, "/dev/disk/by-slot/other/system").catch((e: unknown) => e);
+    expect(isOtaError(err, "OTA_ERR_INSTALL_ACTIVE_SLOT")).toBe(true);
+    expect((err as Error).message).toContain("whole boot disk /dev/disk0");
   });
 
   it("a distinct node with the same content is accepted (identity, not content or name)", async () => {
