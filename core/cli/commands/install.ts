@@ -25,7 +25,8 @@ ArtifactInstall (for slot payloads: arms a one-shot trial boot when a bootloader
 Progress: a bar on a terminal; with --json lines {"event":"progress","bytes":N,"total":N,"rate":N}.
 Exit codes: 0 installed (the output says "written but not armed" when no bootloader plugin is loaded),
             1 failed (the error line gives the OTA_ERR_* code; nothing was armed, the running slot is untouched),
-            2 usage, 5 config invalid, 6 plugin load error`;
+            2 usage, 4 another ota-agent process (the daemon, another install) holds the agent lock,
+            5 config invalid, 6 plugin load error`;
 
 interface InstallArgs {
   uri: string;
