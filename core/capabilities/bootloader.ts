@@ -42,4 +42,12 @@ export interface Bootloader {
    * reboot cannot be requested. Not idempotent.
    */
   reboot(options: { trial: boolean }): Promise<void>;
+  /**
+   * Optional boot-time repair (core/state-machine/boot-check.ts calls it only with no deployment in progress): when
+   * the boot choice cannot be read or names no slot (state() throws AUTOBOOT_MISSING / AUTOBOOT_INVALID), rewrites
+   * it as the disarmed default of the running slot (known good: it is running, and not as a trial). Returns that
+   * slot, or undefined when the boot choice was readable and nothing was written. Atomic like every write here.
+   * Throws OTA_ERR_BOOT_REPAIR_REFUSED on a trial boot (the running slot is not proven good).
+   */
+  repair?(): Promise<SlotName | undefined>;
 }

@@ -112,6 +112,7 @@ export const ERROR_CODES = {
   OTA_ERR_BOOT_UNCOMMITTED_TRIAL: "a trial was to be armed while the running slot is not the committed one",
   OTA_ERR_BOOT_TARGET_INVALID: "arm or commit named the wrong slot (arm: the running one; commit: one not running)",
   OTA_ERR_BOOT_TRYBOOT_UNSUPPORTED: "the bootloader's capabilities lack TRYBOOT_A_B or TRYBOOT (an old EEPROM)",
+  OTA_ERR_BOOT_REPAIR_REFUSED: "a broken autoboot.txt was not repaired: this is a trial boot, so the running slot is not proven good",
 
   // --- servers and scheduling (issue 7) ---
   OTA_ERR_SERVER_UNREACHABLE: "the fleet server could not be reached (connection refused or reset, DNS, TLS)",

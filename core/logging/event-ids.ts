@@ -15,6 +15,13 @@ export const EVENTS = {
 
   // --- slots and boot ---
   bootSlotDetected: "boot-slot-detected",
+  // boot-time self-check of the boot choice (core/state-machine/boot-check.ts)
+  bootCheckOk: "boot-check.ok",
+  bootCheckAutobootRepaired: "boot-check.autoboot-repaired",
+  bootCheckStrayTrialDisarmed: "boot-check.stray-trial-disarmed",
+  bootCheckBootedNotCommitted: "boot-check.booted-not-committed",
+  bootCheckTrialWithoutDeployment: "boot-check.trial-without-deployment",
+  bootCheckFailed: "boot-check.failed",
 
   // --- deployments ---
   installStarted: "install-started",

@@ -6,4 +6,5 @@ export const BOOT_EVENTS = {
   reboot: "reboot",
   trialRebootNotArmed: "trial-reboot-not-armed",
   autobootWriteNotAtomic: "autoboot-write-not-atomic",
+  autobootRepaired: "autoboot-repaired",
 } as const;

@@ -24,6 +24,8 @@ export const DT_BOOTLOADER = "/proc/device-tree/chosen/bootloader";
 /** `capabilities` bits (BCM2711/2712 EEPROM). */
 export const CAP_TRYBOOT_A_B = 1 << 2;
 export const CAP_TRYBOOT = 1 << 3;
+/** state() errors that `repair` fixes by rewriting the file (others — device tree, FAT, layout — it cannot). */
+const REPAIRABLE: ReadonlySet<string> = new Set(["OTA_ERR_BOOT_AUTOBOOT_MISSING", "OTA_ERR_BOOT_AUTOBOOT_INVALID"]);
 
 interface DeviceTreeFacts {
   partition: number;
@@ -131,6 +133,49 @@ export class TrybootBootloader implements Bootloader {
     }
     this.log.info({ event: BOOT_EVENTS.reboot, trial: false }, "rebooting into the committed slot");
     await this.platform.reboot();
+  }
+
+  /**
+   * Boot-time repair: a missing or unparsable autoboot.txt becomes the disarmed fragment of the running slot. The
+   * old text is not kept (its lines cannot be trusted, and foreign lines could push it over 512 bytes). Refused on
+   * a trial boot: only a slot started normally — as the default, or the firmware's fallback — is known good.
+   */
+  async repair(): Promise<SlotName | undefined> {
+    const dt = await this.readDeviceTree();
+    const layout = await this.slots.resolve();
+    const store = await this.store(layout);
+    let text: string | undefined;
+    try {
+      text = await store.read();
+    } catch (err) {
+      // Only OS and boot errors mean "unreadable"; anything else (a bug, a simulated power cut) passes unchanged.
+      if (!isOtaError(err) && typeof (err as { code?: unknown } | null)?.code !== "string") throw err;
+      text = undefined;
+    }
+    let fault: OtaError;
+    try {
+      this.describe({ dt, layout, store, text });
+      return undefined;
+    } catch (err) {
+      if (!isOtaError(err) || !REPAIRABLE.has(err.code)) throw err;
+      fault = err;
+    }
+    if (dt.tryboot === 1) {
+      throw new OtaError(
+        "OTA_ERR_BOOT_REPAIR_REFUSED",
+        `${store.location} is broken (${fault.code}) but this is a trial boot of slot ${layout.active.slot}: not making an unproven slot the default`,
+        { cause: fault, details: { location: store.location, booted: layout.active.slot } },
+      );
+    }
+    const active = layout.active;
+    this.platform.checkpoint("tryboot:repair:before-write");
+    await store.write(renderAutoboot({ committed: active.bootPartition, tryboot: active.bootPartition }));
+    this.platform.checkpoint("tryboot:repair:written");
+    this.log.warn(
+      { event: BOOT_EVENTS.autobootRepaired, slot: active.slot, partition: active.bootPartition, autoboot: store.location, fault: fault.code, oldBytes: text?.length },
+      `${store.location} was ${text === undefined ? "missing or unreadable" : "invalid"} (${fault.code}): rewritten with the running slot ${active.slot} (partition ${active.bootPartition}) as the disarmed default`,
+    );
+    return active.slot;
   }
 
   /** `ota-agent tryboot-fragment`: rpi-slot-tryboot's output for the running layout. */

@@ -2,7 +2,7 @@
 import type { CoreCommand } from "../core-command.js";
 import { EXIT } from "../exit-codes.js";
 import { rejectArgs } from "../reject-args.js";
-import { resolve } from "../../di/resolve.js";
+import { resolve, resolveOptional } from "../../di/resolve.js";
 import { TOKENS } from "../../di/tokens.js";
 import { asOtaError } from "../../errors/index.js";
 
@@ -11,7 +11,9 @@ const USAGE = `ota-agent daemon
 Runs the agent as a service (systemd: Type=notify, ExecStart=/usr/bin/ota-agent daemon). Holds the agent lock for
 its lifetime, so standalone install/commit/rollback/resume fail with exit code 4 while it runs.
 
-  1. resumes a deployment interrupted by a reboot or a stop (verify, health-check, commit, or roll back);
+  1. resumes a deployment interrupted by a reboot or a stop (verify, health-check, commit, or roll back); with
+     none in progress, checks the boot choice: a broken autoboot.txt is rewritten with the running slot as the
+     default, a stray armed trial is disarmed, booted ≠ committed is logged (events boot-check.*);
   2. polls the fleet server (plugins.server-mender / server-hawkbit) or schedule.selfUpdate: inventory and an
      update check at start, then on the server's intervals with jitter, backoff after failures, Retry-After and
      hawkBit's sleep honoured; installs within schedule.maintenanceWindows when installPolicy is "in-window";
@@ -58,6 +60,12 @@ export const daemonCommand: CoreCommand = {
       ...(notifier ? { onStatus: (text: string) => void notifier.status(text) } : {}),
     });
 
+    // Boot-time self-check (repair a broken autoboot.txt, disarm a stray trial). It runs before the scheduler's
+    // resume but skips itself whenever a deployment is in progress: that deployment owns the boot choice, and it
+    // ends by a commit or a rollback, both of which leave a valid, disarmed autoboot.txt.
+    const { checkBootState } = await import("../../state-machine/boot-check.js");
+    const bootCheck = await checkBootState(runner, resolveOptional(agent.container, TOKENS.Bootloader), log);
+
     const stop = new AbortController();
     const onStop = (sig: NodeJS.Signals): void => {
       if (stop.signal.aborted) return;
@@ -81,7 +89,7 @@ export const daemonCommand: CoreCommand = {
           case "status": {
             const m = process.memoryUsage();
             const mb = (n: number): number => Math.round(n / 104857.6) / 10;
-            return { pid: process.pid, version: agent.info.version, ...scheduler.status(), memoryMB: { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external) } };
+            return { pid: process.pid, version: agent.info.version, ...scheduler.status(), bootCheck, memoryMB: { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external) } };
           }
           case "check-update":
             return scheduler.checkNow();

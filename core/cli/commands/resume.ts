@@ -7,6 +7,7 @@ import { resolve, resolveOptional } from "../../di/resolve.js";
 import { OtaError } from "../../errors/index.js";
 import type { DeploymentOutcome, ResumeOptions } from "../../state-machine/deployment-runner.js";
 import { describeOutcome, outcomeDocument } from "../../state-machine/outcome-text.js";
+import { checkBootState, describeBootCheck, type BootCheckResult } from "../../state-machine/boot-check.js";
 
 /**
  * The shared body of `resume`, `commit` and `rollback`: run the runner's method with the loaded server (if any,
@@ -34,7 +35,18 @@ export async function runDeploymentCommand(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-  ctx.io.stdout.write(ctx.io.json ? JSON.stringify(outcomeDocument(outcome)) + "\n" : describeOutcome(outcome) + "\n");
+  // Nothing to resume: this boot is not a deployment's, so check the boot choice itself (see state-machine/boot-check.ts).
+  let bootCheck: BootCheckResult | undefined;
+  if (action === "resume" && outcome.kind === "nothing") {
+    const log = (await ctx.logger()).child({ component: "boot-check" });
+    bootCheck = await checkBootState(runner, resolveOptional(agent.container, TOKENS.Bootloader), log);
+  }
+  const note = bootCheck && describeBootCheck(bootCheck);
+  ctx.io.stdout.write(
+    ctx.io.json
+      ? JSON.stringify({ ...outcomeDocument(outcome), ...(bootCheck ? { bootCheck } : {}) }) + "\n"
+      : describeOutcome(outcome) + "\n" + (note ? note + "\n" : ""),
+  );
   return exitCodeOf(action, outcome);
 }
 
@@ -61,6 +73,8 @@ export const resumeCommand: CoreCommand = {
 Continues the deployment in progress from where it was saved: after the trial reboot it verifies that the new
 slot runs as a trial, runs the health checks and commits (or rolls back and reports the failure); for an
 install made without --reboot it performs the trial reboot. Run at boot by the daemon or ota-commit.service.
+With nothing in progress it checks the boot choice (JSON key bootCheck): a broken autoboot.txt is rewritten with the
+running slot as the disarmed default, a stray armed trial is disarmed, booted ≠ committed is reported.
 
 Exit codes: 0 committed or rebooting, 1 the deployment failed (rolled back or inconsistent), 3 nothing in progress`,
   readOnly: false,

@@ -5,9 +5,10 @@ import type { CoreCommand } from "../core-command.js";
 import { EXIT } from "../exit-codes.js";
 import { rejectArgs } from "../reject-args.js";
 import { TOKENS } from "../../di/tokens.js";
-import { resolve } from "../../di/resolve.js";
+import { resolve, resolveOptional } from "../../di/resolve.js";
 import { asOtaError } from "../../errors/index.js";
 import { flattenProvides } from "../../state-machine/provides.js";
+import { checkBootState } from "../../state-machine/boot-check.js";
 
 export const statusCommand: CoreCommand = {
   name: "status",
@@ -18,7 +19,8 @@ Read-only. JSON keys: booted, committed ("a"/"b", null without a bootloader plug
 (slot a trial reboot would start, or null), state ("idle" or the deployment's saved state), deployment (id,
 artifact, state, store count, or null), artifact { name, group, provides }, lastResult (or null), daemon (the running daemon's pid, phase, deployment,
 nextCheckAt, lastCheck..., or null; an unreachable daemon gives { error }), bootError
-(when the boot state cannot be read).`,
+(when the boot state cannot be read), bootCheck (what the boot-time check would do now: action "ok", "skipped",
+"repair-needed", "disarm-needed", "booted-not-committed" or "error").`,
   readOnly: true,
   async run(args, ctx) {
     rejectArgs("status", args);
@@ -33,6 +35,8 @@ nextCheckAt, lastCheck..., or null; an unreachable daemon gives { error }), boot
       bootError = { code: e.code, message: e.message };
     }
     const record = await runner.current().catch(() => undefined);
+    // What the boot-time check would do now (read-only: nothing is written or logged).
+    const bootCheck = await checkBootState(runner, resolveOptional(agent.container, TOKENS.Bootloader), agent.logger, { dryRun: true });
     const installed = await runner.installed({ persist: false });
     const last = await runner.lastResult().catch(() => undefined);
     const daemon = await daemonStatus(agent.platform, agent.config.daemon.controlSocket);
@@ -58,6 +62,7 @@ nextCheckAt, lastCheck..., or null; an unreachable daemon gives { error }), boot
       // What the running daemon is doing (phase, next check, last check), or null when none runs.
       daemon,
       ...(bootError ? { bootError } : {}),
+      bootCheck,
     };
     if (ctx.io.json) {
       ctx.io.stdout.write(JSON.stringify(doc, null, 2) + "\n");
