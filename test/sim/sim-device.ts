@@ -453,8 +453,11 @@ export class SimDevice {
     await writeGptImage(join(s, this.disk), { sizeBytes: total, partitions });
     for (let i = 0; i < partitions.length; i++) {
       const fh = await open(this.partitionFile(i + 1), "w");
-      await fh.truncate(partitions[i]?.sizeBytes ?? 0);
-      await fh.close();
+      try {
+        await fh.truncate(partitions[i]?.sizeBytes ?? 0);
+      } finally {
+        await fh.close();
+      }
     }
 
     const slotA = o.slotA === undefined ? { version: "v1" } : o.slotA;

@@ -1,5 +1,8 @@
 // The boot-time check on the simulated Pi: broken autoboot.txt repaired, stray trial disarmed, nothing touched mid-deployment.
+import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import { EXIT } from "../../../core/cli/exit-codes.js";
+import { runCli } from "../../../core/cli/run-cli.js";
 import { createAgent, type Agent } from "../../../core/agent.js";
 import type { Bootloader } from "../../../core/capabilities/bootloader.js";
 import { resolve, resolveOptional } from "../../../core/di/resolve.js";
@@ -199,5 +202,37 @@ describe("boot check: leaves the boot choice alone", () => {
   it("no bootloader plugin: skipped", async () => {
     const sink = createLogSink();
     expect(await checkBootState({ current: () => Promise.resolve(undefined) }, undefined, sink.logger)).toEqual({ action: "skipped", reason: "no-bootloader" });
+  });
+});
+
+describe("boot check: through the CLI", () => {
+  async function cli(d: SimDevice, ...argv: string[]): Promise<{ code: number; out: string }> {
+    const stdout = new PassThrough();
+    let out = "";
+    stdout.on("data", (c: Buffer) => (out += c.toString()));
+    const code = await runCli(["--config", d.configFile, "--log-level", "silent", ...argv], {
+      builtinPlugins,
+      platform: d.platform(),
+      stdout,
+      stderr: new PassThrough(),
+      env: {},
+      isTty: false,
+    });
+    return { code, out };
+  }
+
+  it("status shows what the check would do; resume with nothing pending runs it (exit 3) and status then says ok", async () => {
+    const d = await device();
+    await d.writeAutoboot(GARBLED);
+    const before = JSON.parse((await cli(d, "status", "--json")).out) as Record<string, unknown>;
+    expect(before).toMatchObject({ bootCheck: { action: "repair-needed", fault: "OTA_ERR_BOOT_AUTOBOOT_INVALID" }, bootError: { code: "OTA_ERR_BOOT_AUTOBOOT_INVALID" } });
+    expect((await d.autoboot()).text).toBe(GARBLED);
+
+    const resumed = await cli(d, "--json", "resume");
+    expect(resumed.code).toBe(EXIT.NOTHING_TO_DO);
+    expect(JSON.parse(resumed.out)).toMatchObject({ bootCheck: { action: "repaired", booted: "a" } });
+    expect((await d.autoboot()).text).toBe(DISARMED_A);
+    const after = JSON.parse((await cli(d, "status", "--json")).out) as Record<string, unknown>;
+    expect(after).toMatchObject({ booted: "a", committed: "a", armed: null, bootCheck: { action: "ok", booted: "a" } });
   });
 });
