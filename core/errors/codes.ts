@@ -65,7 +65,7 @@ export const ERROR_CODES = {
   // --- install pipeline and sources (issue 5) ---
   OTA_ERR_SOURCE_UNSUPPORTED: "no artifact source can open this URI (unknown scheme)",
   OTA_ERR_SOURCE_NOT_FOUND: "the artifact file or URL does not exist (missing file, HTTP 404/410)",
-  OTA_ERR_SOURCE_HTTP_STATUS: "the server answered the download with an HTTP status that is not retried",
+  OTA_ERR_SOURCE_HTTP_STATUS: "the download server answered with an unusable status, a wrong range, or a redirect loop",
   OTA_ERR_SOURCE_TLS: "the TLS connection to the download server could not be verified",
   OTA_ERR_SOURCE_TIMEOUT: "the download connected too slowly or stalled, and retries were exhausted",
   OTA_ERR_SOURCE_CONNECTION: "the download connection failed or dropped, and retries were exhausted",
@@ -77,7 +77,7 @@ export const ERROR_CODES = {
   OTA_ERR_INSTALL_NO_MODULE: "no update module is loaded for a payload type of the artifact",
   OTA_ERR_INSTALL_PAYLOAD_INVALID: "a payload does not have the files or content its module expects",
   OTA_ERR_INSTALL_TOO_LARGE: "a payload image is larger than the partition it must be written to",
-  OTA_ERR_INSTALL_ACTIVE_SLOT: "an install target is (or resolves to) a partition of the running slot",
+  OTA_ERR_INSTALL_ACTIVE_SLOT: "an install target is (or resolves to) a partition of the running slot, or the boot disk",
   OTA_ERR_INSTALL_TARGET: "an install target device or file cannot be found or opened",
   OTA_ERR_INSTALL_WRITE: "writing or syncing the target failed (disk full, I/O error)",
   OTA_ERR_INSTALL_VERIFY: "reading back the written target gave other bytes than were written",
