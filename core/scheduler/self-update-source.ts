@@ -115,9 +115,11 @@ export class SelfUpdateSource implements DeploymentServer {
       artifact.abort();
       return name;
     } catch (err) {
-      stream?.destroy();
       if (signal?.aborted) throw signal.reason;
       throw wrap(err, `self-update ${uri}`);
+    } finally {
+      // Only the header was wanted: release the source (its file handle) on every path, not at garbage collection.
+      stream?.destroy();
     }
   }
 
