@@ -7,6 +7,7 @@ import type { StateStore } from "../capabilities/state-store.js";
 import type { ModuleContext, UpdateModule } from "../capabilities/update-module.js";
 import { OtaError, asOtaError } from "../errors/index.js";
 import type { DownloadRequest, DownloadResult, InstallProgress } from "../install/download-types.js";
+import type { ModuleContextOptions } from "../install/module-context.js";
 import type { Logger } from "../logging/logger.js";
 import type { DeploymentRecord, ProvidesRecord } from "./deployment-record.js";
 import { RECORD_KEYS } from "./deployment-record.js";
@@ -22,15 +23,7 @@ import { EVENTS } from "../logging/event-ids.js";
 export interface InstallPort {
   download(request: DownloadRequest): Promise<DownloadResult>;
   moduleFor(payloadType: string): UpdateModule;
-  moduleContext(result: DownloadResult, payloadIndex: number, options: {
-    deploymentId: string;
-    workDir: string;
-    log: Logger;
-    signal: AbortSignal;
-    currentProvides: Record<string, string>;
-    currentDeviceType?: string;
-    progress?: (doneBytes: number, totalBytes?: number) => void;
-  }): ModuleContext;
+  moduleContext(result: DownloadResult, payloadIndex: number, options: ModuleContextOptions): ModuleContext;
 }
 
 /** Everything a deployment needs from the agent; built once per run by the DeploymentRunner. */
