@@ -1,5 +1,5 @@
 // The agent's configuration schema: every key, its default and what it means (the one place defaults live).
-import { z } from "zod";
+import * as z from "zod";
 
 const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
 

@@ -1,5 +1,5 @@
 // Validates a loaded module as a PluginDefinition and its manifest with zod, naming the plugin and the bad field.
-import { z } from "zod";
+import * as z from "zod";
 import semver from "semver";
 import { CAPABILITIES, type CapabilityName } from "./capability-table.js";
 import type { PluginDefinition } from "./define-plugin.js";

@@ -1,5 +1,5 @@
 // The persisted deployment record: what a restarted agent needs to continue (or unwind) one deployment.
-import { z } from "zod";
+import * as z from "zod";
 import type { Deployment } from "../capabilities/deployment-server.js";
 import { OtaError } from "../errors/index.js";
 import type { DownloadResult } from "../install/download-types.js";

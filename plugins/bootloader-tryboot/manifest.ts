@@ -1,5 +1,5 @@
 // Manifest of bootloader-tryboot: the Raspberry Pi firmware's tryboot as the Bootloader, plus `tryboot-fragment`.
-import { z } from "zod";
+import * as z from "zod";
 import type { PluginManifest } from "../../core/plugin-host/define-plugin.js";
 
 export const TrybootConfigSchema = z.strictObject({

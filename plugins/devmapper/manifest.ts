@@ -1,5 +1,5 @@
 // Manifest of devmapper: boot-disk lineage through device-mapper/LUKS2, and opening LUKS containers left closed.
-import { z } from "zod";
+import * as z from "zod";
 import type { PluginManifest } from "../../core/plugin-host/define-plugin.js";
 
 const ContainerSchema = z.strictObject({

@@ -1,5 +1,5 @@
 // Manifest of health-systemd: a trial boot is healthy when systemd finished starting and the required units are active.
-import { z } from "zod";
+import * as z from "zod";
 import type { PluginManifest } from "../../core/plugin-host/define-plugin.js";
 
 /** systemd unit names; never starting with "-", so a name can never be taken for a systemctl option. */

@@ -1,5 +1,5 @@
 // The `plugins.inventory-basic` config section: which of its providers to leave out.
-import { z } from "zod";
+import * as z from "zod";
 
 export const INVENTORY_PROVIDER_NAMES = ["os-release", "agent", "device-type", "slots", "kernel", "network"] as const;
 

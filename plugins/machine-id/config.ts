@@ -1,5 +1,5 @@
 // The `plugins.machine-id` config section: where the persisted and the runtime machine IDs live.
-import { z } from "zod";
+import * as z from "zod";
 
 export const MachineIdConfigSchema = z.strictObject({
   /** The ID shared by both slots (rpi-image-gen: /persistent/common/etc/machine-id). Device path. */

@@ -1,5 +1,5 @@
 // Manifest and config schema of the Update Module v3 runner for external executables.
-import { z } from "zod";
+import * as z from "zod";
 import type { PluginManifest } from "../../core/plugin-host/define-plugin.js";
 
 export const configSchema = z.strictObject({

@@ -1,5 +1,5 @@
 // The `plugins.persistence` config section: where the persistent partition is, the slot fallback, the fresh-/var policy.
-import { z } from "zod";
+import * as z from "zod";
 
 /** Volatile parts of a /var left behind by copy-from-previous (paths relative to /var; their contents, not the dirs). */
 export const DEFAULT_VAR_EXCLUDES = ["tmp", "cache", "log/journal", "lib/apt/lists", "lib/systemd/coredump"] as const;

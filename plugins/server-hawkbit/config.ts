@@ -1,5 +1,5 @@
 // The `plugins.server-hawkbit` config section: server, tenant, controller id, token, artifact choice, feedback limits, TLS.
-import { z } from "zod";
+import * as z from "zod";
 
 export const HawkbitConfigSchema = z
   .strictObject({

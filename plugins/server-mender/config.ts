@@ -1,5 +1,5 @@
 // The `plugins.server-mender` config section: server, credentials, key type, scripts, intervals and TLS.
-import { z } from "zod";
+import * as z from "zod";
 
 export const MenderConfigSchema = z.strictObject({
   /** Server base URL, e.g. "https://hosted.mender.io" (mender.conf ServerURL). */

@@ -1,5 +1,5 @@
 // Manifest of slots-gpt: the GPT-label slot resolver (rpi-image-gen's preferred scheme).
-import { z } from "zod";
+import * as z from "zod";
 import type { PluginManifest } from "../../core/plugin-host/define-plugin.js";
 
 export const SlotsGptConfigSchema = z.strictObject({

@@ -1,5 +1,5 @@
 // Manifest of slots-map: the /boot/slot.map slot resolver (rpi-image-gen's fallback scheme, Oct-2025 images).
-import { z } from "zod";
+import * as z from "zod";
 import type { PluginManifest } from "../../core/plugin-host/define-plugin.js";
 
 export const SlotsMapConfigSchema = z.strictObject({

@@ -1,7 +1,7 @@
 // The one-file device build: bundles without decorator metadata or node_modules and still wires every plugin.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,5 +44,13 @@ describe("dist/bundle/ota-agent.mjs", () => {
     expect(fromSources.status).toBe(0);
     const names = (text: string) => (JSON.parse(text) as { plugins: { name: string }[] }).plugins.map((p) => p.name);
     expect(names(bundled.stdout)).toEqual(names(fromSources.stdout));
+  });
+
+  it("is pure ASCII, so V8 keeps its source as a one-byte string (one non-ASCII character doubles that memory)", async () => {
+    for (const name of ["ota-agent.mjs", "ota-artifact.mjs"]) {
+      const bytes = await readFile(join(out, name));
+      const offending = bytes.findIndex((b) => b > 0x7f);
+      expect(offending === -1 ? "" : `${name}: ${bytes.subarray(Math.max(0, offending - 60), offending + 20).toString()}`).toBe("");
+    }
   });
 });
