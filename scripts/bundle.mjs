@@ -9,7 +9,13 @@
 // Memory: V8 keeps a module's whole source text alive for lazy compilation, as a one-byte string only while every
 // character is Latin-1; one "—" in a kept comment doubles it. `minifyWhitespace` drops comments and indentation
 // (2.3 MB -> 1.2 MB of source, one-byte); identifiers stay unminified so stack traces keep their names.
+//
+// Node built-ins: in one ESM file every `import ... from "node:https"` would be hoisted to the file's top and load
+// at start-up (http, tls, crypto, zlib, dns, vm, worker_threads... for `ota-agent --version`). The lazyBuiltins
+// plugin turns each such import into a require() inside the importing module's lazy init, so a built-in loads
+// when the first module that uses it runs.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -30,6 +36,20 @@ const banner = {
   ].join("\n"),
 };
 
+const builtins = new Set(builtinModules.flatMap((m) => (m.startsWith("node:") ? [m] : [m, `node:${m}`])));
+/** Routes `import` statements of Node built-ins through a CommonJS shim (`module.exports = require(id)`). */
+const lazyBuiltins = {
+  name: "lazy-node-builtins",
+  setup(b) {
+    b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
+      if (!builtins.has(args.path)) return undefined;
+      if (args.kind !== "import-statement" || args.namespace === "lazy-builtin") return { path: args.path, external: true };
+      return { path: args.path, namespace: "lazy-builtin" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: "node",
@@ -39,6 +59,7 @@ const common = {
   legalComments: "none",
   minifyWhitespace: true,
   banner,
+  plugins: [lazyBuiltins],
   tsconfig: root + "tsconfig.json",
   logLevel: "warning",
 };

@@ -46,6 +46,14 @@ describe("dist/bundle/ota-agent.mjs", () => {
     expect(names(bundled.stdout)).toEqual(names(fromSources.stdout));
   });
 
+  it("loads network, TLS and compression built-ins only when a command needs them (not for --version)", () => {
+    const report = "data:text/javascript,process.on('exit',()=>process.stderr.write(JSON.stringify(process.moduleLoadList)))";
+    const r = spawnSync(process.execPath, ["--import", report, join(out, "ota-agent.mjs"), "--version"], { cwd: out, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    const loaded = (JSON.parse(r.stderr) as string[]).map((m) => m.replace(/^NativeModule /, ""));
+    expect(loaded.filter((m) => ["http", "https", "tls", "zlib", "dns", "vm", "worker_threads"].includes(m))).toEqual([]);
+  });
+
   it("is pure ASCII, so V8 keeps its source as a one-byte string (one non-ASCII character doubles that memory)", async () => {
     for (const name of ["ota-agent.mjs", "ota-artifact.mjs"]) {
       const bytes = await readFile(join(out, name));
