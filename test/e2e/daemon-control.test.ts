@@ -1,29 +1,15 @@
 // The running daemon end to end: control socket commands, the agent lock, SIGTERM mid-download, systemd notify.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
-import { digest, startE2E, waitFor, type E2E } from "./daemon-harness.js";
+import { describe, expect, it } from "vitest";
+import { digest, menderPlugin, useE2E, waitFor } from "./daemon-harness.js";
 
 const menderConfig = (updatePollIntervalSeconds: number) => (server: { url: string }) => ({
-  plugins: {
-    "server-mender": {
-      serverUrl: server.url,
-      updatePollIntervalSeconds,
-      inventoryPollIntervalSeconds: 3600,
-      retryPollIntervalSeconds: 1,
-      requestTimeoutSeconds: 5,
-    },
-  },
+  plugins: menderPlugin(server, { updatePollIntervalSeconds, inventoryPollIntervalSeconds: 3600 }),
 });
 
-let e2e: E2E | undefined;
-afterEach(async () => {
-  // Whatever the test did, the daemon and the CLI never sent a request the published documents reject.
-  const violations = e2e?.server.violations ?? [];
-  await e2e?.close();
-  e2e = undefined;
-  expect(violations).toEqual([]);
-});
+// Whatever a test does, the daemon and the CLI never send a request the published documents reject (checked after each).
+const startE2E = useE2E();
 
 /** Waits until the daemon logged `event` (its stdout is JSON lines). */
 function logged(d: { lines: Record<string, unknown>[] }, event: string): boolean {
@@ -33,8 +19,7 @@ function logged(d: { lines: Record<string, unknown>[] }, event: string): boolean
 describe("daemon control socket and lock", () => {
   it("answers status, check-update and send-inventory, and locks out a standalone install (exit 4)", async () => {
     // A long poll interval: after the first poll only a trigger makes the daemon ask again.
-    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(3600) });
-    const t = e2e;
+    const t = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(3600) });
     const d = t.daemon();
     await waitFor(`the first poll\n${digest(d)}`, () => t.server.requests.some((r) => r.endpoint === "mender.next.v1") && logged(d, "daemon.started"));
 
@@ -75,8 +60,7 @@ describe("daemon control socket and lock", () => {
   });
 
   it("stops cleanly on SIGTERM mid-download; the next start reports the deployment failed and keeps slot a", async () => {
-    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(1) });
-    const t = e2e;
+    const t = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(1) });
     const file = await t.artifact({ name: "release-2", version: "v2" });
     const id = t.server.mender.createDeployment({ artifactName: "release-2", artifact: file, deviceTypes: [t.device.deviceType] });
     // The artifact download never answers: the daemon sits in Download when SIGTERM comes.
@@ -103,8 +87,7 @@ describe("daemon under systemd (Type=notify)", () => {
   const python = "python3";
 
   it.skipIf(!hasNotifyTools)("sends READY=1, STATUS=, WATCHDOG=1 at half of WATCHDOG_USEC, then STOPPING=1 (skipped only without python3 or systemd-notify)", async () => {
-    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(3600) });
-    const t = e2e;
+    const t = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(3600) });
     const socket = `${t.device.dir}/notify.sock`;
     const out = `${t.device.dir}/notify.log`;
     // A unix datagram receiver standing in for systemd (node has none); one message per line.
@@ -138,8 +121,7 @@ describe("daemon under systemd (Type=notify)", () => {
 
 describe("without a daemon, and without a server", () => {
   it("check-update asks the server once and installs nothing; send-inventory sends directly", async () => {
-    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(3600) });
-    const t = e2e;
+    const t = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig(3600) });
     const nothing = await t.cli(["check-update", "--json"]);
     expect(nothing.code, nothing.stderr).toBe(3);
     expect(JSON.parse(nothing.stdout)).toMatchObject({ via: "standalone", kind: "nothing" });
@@ -155,17 +137,16 @@ describe("without a daemon, and without a server", () => {
   });
 
   it("daemon-with-nothing-to-poll exits 1 with OTA_ERR_DAEMON_NOTHING_TO_POLL", async () => {
-    e2e = await startE2E({ config: () => ({}) });
+    const e2e = await startE2E({ config: () => ({}) });
     const d = e2e.daemon();
     expect(await d.exited).toBe(1);
     expect(d.stderr.join("") + JSON.stringify(d.lines)).toContain("OTA_ERR_DAEMON_NOTHING_TO_POLL");
   });
 
   it("self-update: installs a new artifact name found at a file path, commits it after the reboot, then idles", async () => {
-    e2e = await startE2E({
+    const t = await startE2E({
       config: () => ({ schedule: { jitterPercent: 0, selfUpdate: { uri: "/var/tmp/latest.mender", intervalSeconds: 1 } } }),
     });
-    const t = e2e;
     const { copyFile, mkdir } = await import("node:fs/promises");
     await mkdir(t.device.path("/var/tmp"), { recursive: true });
     await copyFile(await t.artifact({ name: "release-2", version: "v2" }), t.device.path("/var/tmp/latest.mender"));

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach, expect } from "vitest";
 import { buildArtifactFile, type ArtifactRecipe } from "../helpers/scenario-sim.js";
 import { DevServer, type DevServerOptions } from "../sim/server/dev-server.js";
 import { SimDevice, type SimDeviceOptions } from "../sim/index.js";
@@ -161,6 +162,72 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       await rm(work, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Gives a test file one E2E per test: the returned function starts it, and after each test it is closed and
+ * checked for requests the published API documents reject (whatever the test did).
+ */
+export function useE2E(): (options: E2EOptions) => Promise<E2E> {
+  let current: E2E | undefined;
+  afterEach(async () => {
+    const violations = current?.server.violations ?? [];
+    await current?.close();
+    current = undefined;
+    expect(violations, "requests the published API documents reject").toEqual([]);
+  });
+  return async (options) => (current = await startE2E(options));
+}
+
+/** The `server-mender` plugin section for `server`: quick retries and timeouts, updates polled every given seconds. */
+export function menderPlugin(
+  server: { url: string },
+  poll: { updatePollIntervalSeconds: number; inventoryPollIntervalSeconds?: number },
+): Record<string, unknown> {
+  return { "server-mender": { serverUrl: server.url, ...poll, retryPollIntervalSeconds: 1, requestTimeoutSeconds: 5 } };
+}
+
+/** The `server-hawkbit` plugin section for `server` and one target: polls every second, feedback never held back. */
+export function hawkbitPlugin(server: { url: string }, controllerId: string, targetToken: string): Record<string, unknown> {
+  return {
+    "server-hawkbit": {
+      serverUrl: server.url,
+      controllerId,
+      targetToken,
+      defaultPollSeconds: 1,
+      retryPollIntervalSeconds: 1,
+      requestTimeoutSeconds: 5,
+      minFeedbackIntervalSeconds: 0,
+    },
+  };
+}
+
+/**
+ * Runs one daemon per boot until `end.reached` says the deployment is over, booting the device whenever a daemon
+ * asked for a reboot (each daemon must stop with exit 0). Returns every daemon that ran; fails when a daemon exits
+ * on its own or the end needs more than `maxBoots` reboots.
+ */
+export async function runDaemonsUntil(t: E2E, end: { what: string; reached: (d: DaemonProcess) => boolean }, maxBoots = 4): Promise<DaemonProcess[]> {
+  const runs: DaemonProcess[] = [];
+  for (let boot = 0; boot <= maxBoots; boot++) {
+    const d = t.daemon();
+    runs.push(d);
+    const what = await waitFor(
+      `a reboot request or ${end.what} (boot ${boot})\n${digest(d)}`,
+      () => {
+        if (end.reached(d)) return "end";
+        if (t.device.pendingReboot) return "reboot";
+        if (d.child.exitCode !== null) return "exited";
+        return undefined;
+      },
+      45_000,
+    );
+    if (what === "exited") throw new Error(`daemon exited early (${String(d.child.exitCode)}):\n${digest(d)}`);
+    expect(await d.stop(), digest(d)).toBe(0);
+    if (what === "end") return runs;
+    await t.device.boot();
+  }
+  throw new Error(`${end.what}: not reached after ${maxBoots} reboots`);
 }
 
 /** Polls `check` every 50 ms until it returns a value other than undefined/false; fails after `timeoutMs`. */

@@ -1,61 +1,27 @@
 // End to end through a hawkBit server: the daemon's DDI feedback sequence for a deployment to success and to rollback.
-import { afterEach, describe, expect, it } from "vitest";
-import { digest, startE2E, waitFor, type E2E } from "./daemon-harness.js";
+import { describe, expect, it } from "vitest";
+import { hawkbitPlugin, runDaemonsUntil, useE2E, type E2E } from "./daemon-harness.js";
 
 const CONTROLLER = "pi-e2e-1";
 const TOKEN = "e2e-target-token-0123456789abcdef";
 
-const hawkbitConfig = (server: { url: string }) => ({
-  plugins: {
-    "server-hawkbit": {
-      serverUrl: server.url,
-      controllerId: CONTROLLER,
-      targetToken: TOKEN,
-      defaultPollSeconds: 1,
-      retryPollIntervalSeconds: 1,
-      requestTimeoutSeconds: 5,
-      minFeedbackIntervalSeconds: 0,
-    },
-  },
-});
-
-let e2e: E2E | undefined;
-afterEach(async () => {
-  await e2e?.close();
-  e2e = undefined;
-});
+const startE2E = useE2E();
 
 /** Daemon runs across reboots until the action is closed; returns how many daemons ran. */
 async function runUntilClosed(t: E2E, actionId: number, maxBoots = 4): Promise<number> {
-  for (let boot = 0; boot <= maxBoots; boot++) {
-    const d = t.daemon();
-    const what = await waitFor(
-      `a reboot request or a closed action (boot ${boot})\n${digest(d)}`,
-      () => {
-        if (t.server.hawkbit.feedbackSummary(actionId).some((f) => f.startsWith("closed/"))) return "closed";
-        if (t.device.pendingReboot) return "reboot";
-        if (d.child.exitCode !== null) return "exited";
-        return undefined;
-      },
-      45_000,
-    );
-    if (what === "exited") throw new Error(`daemon exited early (${String(d.child.exitCode)}):\n${digest(d)}`);
-    expect(await d.stop(), digest(d)).toBe(0);
-    if (what === "closed") return boot + 1;
-    await t.device.boot();
-  }
-  throw new Error("the action was never closed");
+  const closed = (): boolean => t.server.hawkbit.feedbackSummary(actionId).some((f) => f.startsWith("closed/"));
+  return (await runDaemonsUntil(t, { what: "a closed action", reached: closed }, maxBoots)).length;
 }
 
 async function start(): Promise<E2E> {
-  const t = await startE2E({ server: { hawkbit: { sleep: "00:00:01" } }, config: hawkbitConfig });
+  const t = await startE2E({ server: { hawkbit: { sleep: "00:00:01" } }, config: (server) => ({ plugins: hawkbitPlugin(server, CONTROLLER, TOKEN) }) });
   t.server.hawkbit.addTarget(CONTROLLER, TOKEN);
   return t;
 }
 
 describe("daemon with a hawkBit server (child process on the simulated Pi)", () => {
   it("takes an action to closed/success with the DDI feedback sequence", async () => {
-    e2e = await start();
+    const e2e = await start();
     const file = await e2e.artifact({ name: "release-2", version: "v2" });
     const action = e2e.server.hawkbit.createAction({ controllerId: CONTROLLER, artifacts: [{ filename: "release-2.mender", data: file }], version: "release-2" });
 
@@ -67,7 +33,7 @@ describe("daemon with a hawkBit server (child process on the simulated Pi)", () 
   });
 
   it("reports closed/failure after the firmware falls back from a panicking release", async () => {
-    e2e = await start();
+    const e2e = await start();
     const file = await e2e.artifact({ name: "release-3", version: "v3", behaviour: "panics" });
     const action = e2e.server.hawkbit.createAction({ controllerId: CONTROLLER, artifacts: [{ filename: "release-3.mender", data: file }], version: "release-3" });
 
@@ -80,7 +46,7 @@ describe("daemon with a hawkBit server (child process on the simulated Pi)", () 
   });
 
   it("artifact-hash-mismatch: bytes that differ from the announced SHA-256 close the action as failed, nothing armed", async () => {
-    e2e = await start();
+    const e2e = await start();
     const file = await e2e.artifact({ name: "release-4", version: "v4" });
     const action = e2e.server.hawkbit.createAction({
       controllerId: CONTROLLER,

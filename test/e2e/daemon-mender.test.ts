@@ -1,54 +1,25 @@
 // End to end through a Mender server: the daemon on a simulated Pi takes a deployment to success, and one to rollback.
-import { afterEach, describe, expect, it } from "vitest";
-import { digest, startE2E, waitFor, type DaemonProcess, type E2E } from "./daemon-harness.js";
+import { describe, expect, it } from "vitest";
+import { menderPlugin, runDaemonsUntil, useE2E, type DaemonProcess, type E2E } from "./daemon-harness.js";
 
 const menderConfig = (server: { url: string }) => ({
-  plugins: {
-    "server-mender": {
-      serverUrl: server.url,
-      updatePollIntervalSeconds: 1,
-      inventoryPollIntervalSeconds: 3600,
-      retryPollIntervalSeconds: 1,
-      requestTimeoutSeconds: 5,
-    },
-  },
+  plugins: menderPlugin(server, { updatePollIntervalSeconds: 1, inventoryPollIntervalSeconds: 3600 }),
 });
 
-let e2e: E2E | undefined;
-afterEach(async () => {
-  await e2e?.close();
-  e2e = undefined;
-});
+const startE2E = useE2E();
 
 /** Runs daemons across reboots until the server has a final status for the deployment; returns every daemon run. */
-async function runUntilFinal(t: E2E, deploymentId: string, also: () => boolean = () => true, maxBoots = 4): Promise<DaemonProcess[]> {
-  const runs: DaemonProcess[] = [];
-  for (let boot = 0; boot <= maxBoots; boot++) {
-    const d = t.daemon();
-    runs.push(d);
-    const what = await waitFor(
-      `a reboot request or a final status (boot ${boot})\n${digest(d)}`,
-      () => {
-        const statuses = t.server.mender.statuses(deploymentId);
-        if ((statuses.includes("success") || statuses.includes("failure")) && also()) return "final";
-        if (t.device.pendingReboot) return "reboot";
-        if (d.child.exitCode !== null) return "exited";
-        return undefined;
-      },
-      45_000,
-    );
-    if (what === "exited") throw new Error(`daemon exited early (${String(d.child.exitCode)}):\n${digest(d)}`);
-    const code = await d.stop();
-    expect(code, digest(d)).toBe(0);
-    if (what === "final") return runs;
-    await t.device.boot();
-  }
-  throw new Error("no final status after the allowed reboots");
+function runUntilFinal(t: E2E, deploymentId: string, also: () => boolean = () => true, maxBoots = 4): Promise<DaemonProcess[]> {
+  const final = (): boolean => {
+    const statuses = t.server.mender.statuses(deploymentId);
+    return (statuses.includes("success") || statuses.includes("failure")) && also();
+  };
+  return runDaemonsUntil(t, { what: "a final status", reached: final }, maxBoots);
 }
 
 describe("daemon with a Mender server (child process on the simulated Pi)", () => {
   it("takes a deployment to success with the status sequence a Mender server records", async () => {
-    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
+    const e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
     const file = await e2e.artifact({ name: "release-2", version: "v2" });
     const id = e2e.server.mender.createDeployment({ artifactName: "release-2", artifact: file, deviceTypes: [e2e.device.deviceType] });
 
@@ -74,7 +45,7 @@ describe("daemon with a Mender server (child process on the simulated Pi)", () =
   });
 
   it("rolls back a release whose kernel panics and reports failure with the log", async () => {
-    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
+    const e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
     const file = await e2e.artifact({ name: "release-3", version: "v3", behaviour: "panics" });
     const id = e2e.server.mender.createDeployment({ artifactName: "release-3", artifact: file, deviceTypes: [e2e.device.deviceType] });
 
@@ -91,28 +62,12 @@ describe("daemon with a Mender server (child process on the simulated Pi)", () =
 
   /** Daemons across reboots until one logs the end of the deployment (an aborted one has no final status). */
   async function runUntilDone(t: E2E, maxBoots = 4): Promise<number> {
-    for (let boot = 0; boot <= maxBoots; boot++) {
-      const d = t.daemon();
-      const what = await waitFor(
-        `a reboot request or the deployment's end (boot ${boot})\n${digest(d)}`,
-        () => {
-          if (d.lines.some((l) => l["event"] === "schedule.deployment-done")) return "done";
-          if (t.device.pendingReboot) return "reboot";
-          if (d.child.exitCode !== null) return "exited";
-          return undefined;
-        },
-        45_000,
-      );
-      if (what === "exited") throw new Error(`daemon exited early (${String(d.child.exitCode)}):\n${digest(d)}`);
-      expect(await d.stop(), digest(d)).toBe(0);
-      if (what === "done") return boot + 1;
-      await t.device.boot();
-    }
-    throw new Error("the deployment did not end after the allowed reboots");
+    const done = (d: DaemonProcess): boolean => d.lines.some((l) => l["event"] === "schedule.deployment-done");
+    return (await runDaemonsUntil(t, { what: "the deployment's end", reached: done }, maxBoots)).length;
   }
 
   it("aborted-before-install-409: the installing report gets 409, nothing is armed and no reboot happens", async () => {
-    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
+    const e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
     const file = await e2e.artifact({ name: "release-5", version: "v5" });
     const id = e2e.server.mender.createDeployment({ artifactName: "release-5", artifact: file, deviceTypes: [e2e.device.deviceType] });
     e2e.server.mender.abortAfter(id, "downloading");
@@ -127,7 +82,7 @@ describe("daemon with a Mender server (child process on the simulated Pi)", () =
   });
 
   it("aborted-before-commit-409: the installing report after the reboot gets 409 and the device rolls back", async () => {
-    e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
+    const e2e = await startE2E({ server: { mender: { autoAccept: true } }, config: menderConfig });
     const file = await e2e.artifact({ name: "release-6", version: "v6" });
     const id = e2e.server.mender.createDeployment({ artifactName: "release-6", artifact: file, deviceTypes: [e2e.device.deviceType] });
     e2e.server.mender.abortAfter(id, "rebooting");

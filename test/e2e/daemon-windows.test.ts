@@ -1,27 +1,20 @@
 // Install windows end to end: download any time, install only when the device's or the server's window allows.
-import { afterEach, describe, expect, it } from "vitest";
-import { digest, startE2E, waitFor, type E2E } from "./daemon-harness.js";
+import { describe, expect, it } from "vitest";
+import { digest, hawkbitPlugin, menderPlugin, useE2E, waitFor } from "./daemon-harness.js";
 
-let e2e: E2E | undefined;
-afterEach(async () => {
-  // Waiting for a window (and asking hawkBit again) never produces a request the published documents reject.
-  const violations = e2e?.server.violations ?? [];
-  await e2e?.close();
-  e2e = undefined;
-  expect(violations).toEqual([]);
-});
+// Waiting for a window (and asking hawkBit again) never produces a request the published documents reject (checked after each test).
+const startE2E = useE2E();
 
 describe("install windows with the daemon", () => {
   it("in-window outside the window: downloads, reports pause_before_installing, arms nothing", async () => {
-    e2e = await startE2E({
+    const t = await startE2E({
       server: { mender: { autoAccept: true } },
       config: (server) => ({
-        plugins: { "server-mender": { serverUrl: server.url, updatePollIntervalSeconds: 1, retryPollIntervalSeconds: 1, requestTimeoutSeconds: 5 } },
+        plugins: menderPlugin(server, { updatePollIntervalSeconds: 1 }),
         // A window that opens once a year, for a minute: never during this test.
         schedule: { jitterPercent: 0, installPolicy: "in-window", maintenanceWindows: [{ cron: "0 3 1 1 *", durationMinutes: 1, timeZone: "Europe/Berlin" }] },
       }),
     });
-    const t = e2e;
     const file = await t.artifact({ name: "release-2", version: "v2" });
     const id = t.server.mender.createDeployment({ artifactName: "release-2", artifact: file, deviceTypes: [t.device.deviceType] });
     const d = t.daemon();
@@ -40,15 +33,10 @@ describe("install windows with the daemon", () => {
   it("hawkbit-window-unavailable: downloads, waits for the server's window, then installs and closes the action", async () => {
     const CONTROLLER = "pi-window-1";
     const TOKEN = "window-target-token-0123456789";
-    e2e = await startE2E({
+    const t = await startE2E({
       server: { hawkbit: { sleep: "00:00:01" } },
-      config: (server) => ({
-        plugins: {
-          "server-hawkbit": { serverUrl: server.url, controllerId: CONTROLLER, targetToken: TOKEN, defaultPollSeconds: 1, retryPollIntervalSeconds: 1, requestTimeoutSeconds: 5, minFeedbackIntervalSeconds: 0 },
-        },
-      }),
+      config: (server) => ({ plugins: hawkbitPlugin(server, CONTROLLER, TOKEN) }),
     });
-    const t = e2e;
     t.server.hawkbit.addTarget(CONTROLLER, TOKEN);
     const file = await t.artifact({ name: "release-2", version: "v2" });
     const actionId = t.server.hawkbit.createAction({

@@ -34,6 +34,13 @@ export interface Scenario {
   };
 }
 
+/** The module calls of every deployment that gets as far as checking its trial boot (the chain's common head). */
+export const TO_TRIAL_CHECK: readonly string[] = ["module:artifactInstall", "module:artifactReboot", "module:artifactVerifyReboot"];
+/** The status reports of a deployment that fails once its trial boot was announced. */
+export const FAILED_AFTER_REBOOTING: readonly string[] = ["downloading", "installing", "rebooting", "failure"];
+/** Where a deployment that changed nothing leaves the device: the factory image on slot a, no artifact recorded. */
+export const ON_FACTORY_IMAGE = { slot: "a", version: "v1", artifactName: "unknown" } as const;
+
 export function defineScenario(s: Scenario): Scenario {
   return s;
 }
@@ -65,23 +72,47 @@ export async function runScenario(s: Scenario): Promise<void> {
 
 /** The device is up on a committed, disarmed, bootable slot, with no deployment left in the record. */
 export async function expectSettled(h: SimHarness, slot: SlotName, version: string, artifactName: string): Promise<void> {
-  const boot = h.device.lastBoot;
+  const settled = await expectSettledDevice(h);
+  expect(settled.committed, "committed slot").toBe(slot);
+  expect(settled.version).toBe(version);
+  expect(settled.artifactName).toBe(artifactName);
+}
+
+export interface SettledDevice {
+  /** The slot a normal boot starts, which is also the one running. */
+  committed: SlotName;
+  /** The version in the committed slot's system image. */
+  version: string;
+  /** The installed artifact name in the record. */
+  artifactName: string;
+  /** The result the record keeps of the last deployment, if any. */
+  lastResult: string | undefined;
+}
+
+/**
+ * The invariants of a device that has settled, whatever happened before (a scenario, a power cut anywhere): it is
+ * up, running its committed slot, whose image boots; no trial is armed except at the untouched factory image (the
+ * rpi-image-gen factory state arms the other slot); no deployment is left in the record. Returns what it read.
+ */
+export async function expectSettledDevice(h: SimHarness): Promise<SettledDevice> {
+  expect(h.device.status, "device up").toBe("up");
   const autoboot = await h.device.autoboot();
-  expect(h.device.status).toBe("up");
-  expect(autoboot.committed, "committed slot").toBe(slot);
-  // Disarmed, or still the factory state (rpi-image-gen ships [tryboot] = the other slot) with that slot untouched:
-  // never an armed trial at a slot the agent wrote or half-wrote.
-  if (autoboot.trial !== slot) {
+  const committed = autoboot.committed;
+  expect(committed, "a committed slot").toBeDefined();
+  // (the last boot may be the trial boot itself when the commit happened in it: the commit made it the default)
+  expect(h.device.lastBoot?.slot, "running the committed slot").toBe(committed);
+  const marker = await h.device.slotMarker(committed!);
+  expect(marker?.behaviour, "the committed slot boots").toBe("boots");
+  if (autoboot.trial !== committed) {
     const armed = autoboot.trial ? await h.device.slotMarker(autoboot.trial) : undefined;
     expect(armed, `armed trial slot ${autoboot.trial} must be the untouched factory image`).toMatchObject({ version: "v1", behaviour: "boots" });
   }
-  expect((await h.device.slotMarker(slot))?.version).toBe(version);
-  expect(boot?.slot, "running slot").toBe(slot);
   const agent = await h.agent();
   try {
     const runner = resolve(agent.container, TOKENS.DeploymentRunner);
-    expect(await runner.current(), "no deployment left in progress").toBeUndefined();
-    expect((await runner.installed()).artifactName).toBe(artifactName);
+    expect(await runner.current(), "no deployment left in the record").toBeUndefined();
+    const { artifactName } = await runner.installed();
+    return { committed: committed!, version: marker!.version, artifactName, lastResult: (await runner.lastResult())?.result };
   } finally {
     await agent.close();
   }

@@ -2,6 +2,7 @@
 // script fails too: the Error script points (ArtifactCommit_Error, ArtifactRollbackReboot_Error) are cut as well.
 import { expect } from "vitest";
 import { artifactScriptsEverywhere, definePowerCutMatrix, rootfsScriptsEverywhere } from "../helpers/scenario-power-cut.js";
+import { PERSISTED_ROLLBACK_TO_END, PERSISTED_TO_TRIAL, SCRIPT_POINTS_TO_TRIAL } from "../helpers/matrix-paths.js";
 
 definePowerCutMatrix({
   recipe: {
@@ -17,29 +18,9 @@ definePowerCutMatrix({
     rootfsScripts: rootfsScriptsEverywhere(),
   },
   clean: "inconsistent",
-  persisted: [
-    "Download",
-    "ArtifactInstall",
-    "ArtifactReboot",
-    "ArtifactVerifyReboot",
-    "ArtifactCommit",
-    "ArtifactRollback",
-    "ArtifactRollbackReboot",
-    "ArtifactVerifyRollbackReboot",
-    "ArtifactFailure",
-    "Cleanup",
-    "UpdateStatusReport",
-  ],
+  persisted: [...PERSISTED_TO_TRIAL, "ArtifactCommit", ...PERSISTED_ROLLBACK_TO_END],
   scriptPoints: [
-    "Idle_Leave",
-    "Sync_Enter",
-    "Sync_Leave",
-    "Download_Enter",
-    "Download_Leave",
-    "ArtifactInstall_Enter",
-    "ArtifactInstall_Leave",
-    "ArtifactReboot_Enter",
-    "ArtifactReboot_Leave",
+    ...SCRIPT_POINTS_TO_TRIAL,
     "ArtifactCommit_Enter",
     "ArtifactCommit_Error",
     "ArtifactRollback_Enter",

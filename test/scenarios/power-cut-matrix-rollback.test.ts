@@ -1,6 +1,7 @@
 // Power cut at every step of a deployment whose trial is unhealthy (rollback out of the trial): always back on v1.
 import { expect } from "vitest";
 import { artifactScriptsEverywhere, definePowerCutMatrix, rootfsScriptsEverywhere } from "../helpers/scenario-power-cut.js";
+import { PERSISTED_ROLLBACK_TO_END, PERSISTED_TO_TRIAL, SCRIPT_POINTS_TO_TRIAL } from "../helpers/matrix-paths.js";
 
 definePowerCutMatrix({
   recipe: {
@@ -9,28 +10,9 @@ definePowerCutMatrix({
     rootfsScripts: rootfsScriptsEverywhere(),
   },
   clean: "rolled-back",
-  persisted: [
-    "Download",
-    "ArtifactInstall",
-    "ArtifactReboot",
-    "ArtifactVerifyReboot",
-    "ArtifactRollback",
-    "ArtifactRollbackReboot",
-    "ArtifactVerifyRollbackReboot",
-    "ArtifactFailure",
-    "Cleanup",
-    "UpdateStatusReport",
-  ],
+  persisted: [...PERSISTED_TO_TRIAL, ...PERSISTED_ROLLBACK_TO_END],
   scriptPoints: [
-    "Idle_Leave",
-    "Sync_Enter",
-    "Sync_Leave",
-    "Download_Enter",
-    "Download_Leave",
-    "ArtifactInstall_Enter",
-    "ArtifactInstall_Leave",
-    "ArtifactReboot_Enter",
-    "ArtifactReboot_Leave",
+    ...SCRIPT_POINTS_TO_TRIAL,
     "ArtifactRollback_Enter",
     "ArtifactRollback_Leave",
     "ArtifactRollbackReboot_Enter",

@@ -1,6 +1,7 @@
 // Power cut at every persisted step, script point and durable write of a successful deployment: it always settles.
 import { expect } from "vitest";
 import { artifactScriptsEverywhere, definePowerCutMatrix, rootfsScriptsEverywhere } from "../helpers/scenario-power-cut.js";
+import { PERSISTED_TO_TRIAL, SCRIPT_POINTS_TO_TRIAL } from "../helpers/matrix-paths.js";
 
 definePowerCutMatrix({
   recipe: {
@@ -9,21 +10,8 @@ definePowerCutMatrix({
     rootfsScripts: rootfsScriptsEverywhere(),
   },
   clean: "success",
-  persisted: ["Download", "ArtifactInstall", "ArtifactReboot", "ArtifactVerifyReboot", "ArtifactCommit", "AfterCommit", "Cleanup", "UpdateStatusReport"],
-  scriptPoints: [
-    "Idle_Leave",
-    "Sync_Enter",
-    "Sync_Leave",
-    "Download_Enter",
-    "Download_Leave",
-    "ArtifactInstall_Enter",
-    "ArtifactInstall_Leave",
-    "ArtifactReboot_Enter",
-    "ArtifactReboot_Leave",
-    "ArtifactCommit_Enter",
-    "ArtifactCommit_Leave",
-    "Idle_Enter",
-  ],
+  persisted: [...PERSISTED_TO_TRIAL, "ArtifactCommit", "AfterCommit", "Cleanup", "UpdateStatusReport"],
+  scriptPoints: [...SCRIPT_POINTS_TO_TRIAL, "ArtifactCommit_Enter", "ArtifactCommit_Leave", "Idle_Enter"],
   check(r, c, order) {
     // once the commit is on disk, a single cut cannot undo it
     const landed = order.indexOf("tryboot:commit:written");

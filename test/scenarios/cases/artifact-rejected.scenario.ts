@@ -1,5 +1,5 @@
 // An artifact for another device type is refused while reading its header: nothing written, nothing armed.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, ON_FACTORY_IMAGE } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "artifact rejected (wrong device type): Download fails, no module state runs, failure reported",
@@ -9,8 +9,6 @@ export default defineScenario({
     errorCode: "OTA_ERR_INSTALL_ARTIFACT_INVALID",
     chain: [],
     statuses: ["downloading", "failure"],
-    slot: "a",
-    version: "v1",
-    artifactName: "unknown",
+    ...ON_FACTORY_IMAGE,
   },
 });

@@ -1,5 +1,5 @@
 // A truncated artifact fails in Download: the other slot may hold a partial image, but nothing is armed.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, ON_FACTORY_IMAGE } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "artifact truncated in data: Download fails, Cleanup runs, nothing armed, failure reported",
@@ -8,8 +8,6 @@ export default defineScenario({
     outcome: "failure",
     chain: [],
     statuses: ["downloading", "failure"],
-    slot: "a",
-    version: "v1",
-    artifactName: "unknown",
+    ...ON_FACTORY_IMAGE,
   },
 });

@@ -1,5 +1,5 @@
 // ArtifactCommit_Leave fails after the commit: no way back, the deployment fails and the artifact is _INCONSISTENT.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, TO_TRIAL_CHECK } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "commit leave script fails: stays on the committed new slot, failure, artifact marked _INCONSISTENT",
@@ -8,9 +8,7 @@ export default defineScenario({
     outcome: "inconsistent",
     errorCode: "OTA_ERR_SCRIPT_FAILED",
     chain: [
-      "module:artifactInstall",
-      "module:artifactReboot",
-      "module:artifactVerifyReboot",
+      ...TO_TRIAL_CHECK,
       "script:10-system-running",
       "module:artifactCommit",
       "script:ArtifactCommit_Leave_01",

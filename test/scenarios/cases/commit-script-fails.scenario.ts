@@ -1,5 +1,5 @@
 // ArtifactCommit_Enter fails: its Error scripts run and the deployment rolls back out of the trial.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, ON_FACTORY_IMAGE, TO_TRIAL_CHECK } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "commit script fails: ArtifactCommit_Error, rollback reboot, failure reported",
@@ -12,9 +12,7 @@ export default defineScenario({
     outcome: "rolled-back",
     errorCode: "OTA_ERR_SCRIPT_FAILED",
     chain: [
-      "module:artifactInstall",
-      "module:artifactReboot",
-      "module:artifactVerifyReboot",
+      ...TO_TRIAL_CHECK,
       "script:10-system-running",
       "script:ArtifactCommit_Enter_01",
       "script:ArtifactCommit_Error_01",
@@ -25,8 +23,6 @@ export default defineScenario({
       "module:cleanup",
     ],
     statuses: ["downloading", "installing", "rebooting", "installing", "failure"],
-    slot: "a",
-    version: "v1",
-    artifactName: "unknown",
+    ...ON_FACTORY_IMAGE,
   },
 });

@@ -1,5 +1,5 @@
 // ArtifactInstall fails (the firmware lacks TRYBOOT_A_B, so arming is refused): rollback without a reboot.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, ON_FACTORY_IMAGE } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "install fails: arming refused by the firmware's capability bits; nothing armed, failure reported",
@@ -9,8 +9,6 @@ export default defineScenario({
     outcome: "rolled-back",
     chain: ["module:artifactInstall", "module:artifactRollback", "module:artifactFailure", "module:cleanup"],
     statuses: ["downloading", "installing", "failure"],
-    slot: "a",
-    version: "v1",
-    artifactName: "unknown",
+    ...ON_FACTORY_IMAGE,
   },
 });

@@ -1,5 +1,5 @@
 // A rollback script fails while leaving a panicking trial: the device is back on v1, but the rollback counts as failed.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, FAILED_AFTER_REBOOTING, TO_TRIAL_CHECK } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "rollback script fails: the flow goes on to the committed slot; artifact marked _INCONSISTENT",
@@ -8,15 +8,13 @@ export default defineScenario({
     outcome: "inconsistent",
     errorCode: "OTA_ERR_INSTALL_VERIFY_REBOOT",
     chain: [
-      "module:artifactInstall",
-      "module:artifactReboot",
-      "module:artifactVerifyReboot",
+      ...TO_TRIAL_CHECK,
       "script:ArtifactRollback_Enter_01",
       "module:artifactRollback",
       "module:artifactFailure",
       "module:cleanup",
     ],
-    statuses: ["downloading", "installing", "rebooting", "failure"],
+    statuses: [...FAILED_AFTER_REBOOTING],
     slot: "a",
     version: "v1",
     artifactName: "release-v3_INCONSISTENT",

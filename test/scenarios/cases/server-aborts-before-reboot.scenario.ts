@@ -1,5 +1,5 @@
 // The server cancels the deployment when told "rebooting" (HTTP 409): the armed trial is disarmed, no reboot.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, FAILED_AFTER_REBOOTING, ON_FACTORY_IMAGE } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "server aborts at rebooting: rollback (disarm) without a reboot, failure reported",
@@ -9,9 +9,7 @@ export default defineScenario({
     outcome: "rolled-back",
     errorCode: "OTA_ERR_STATE_ABORTED",
     chain: ["module:artifactInstall", "module:artifactRollback", "module:artifactFailure", "module:cleanup"],
-    statuses: ["downloading", "installing", "rebooting", "failure"],
-    slot: "a",
-    version: "v1",
-    artifactName: "unknown",
+    statuses: [...FAILED_AFTER_REBOOTING],
+    ...ON_FACTORY_IMAGE,
   },
 });

@@ -1,5 +1,5 @@
 // A good artifact: tryboot into the other slot, health checks pass, commit, new provides.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, TO_TRIAL_CHECK } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "success: install v2, trial boot, healthy, committed",
@@ -14,9 +14,7 @@ export default defineScenario({
     chain: [
       "script:Download_Enter_01",
       "script:ArtifactInstall_Enter_01",
-      "module:artifactInstall",
-      "module:artifactReboot",
-      "module:artifactVerifyReboot",
+      ...TO_TRIAL_CHECK,
       "script:ArtifactReboot_Leave_01",
       "script:10-system-running",
       "module:artifactCommit",

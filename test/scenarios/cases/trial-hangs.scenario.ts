@@ -1,5 +1,5 @@
 // The new system hangs: the hardware watchdog resets it, the firmware falls back to the committed slot.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, FAILED_AFTER_REBOOTING, ON_FACTORY_IMAGE, TO_TRIAL_CHECK } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "trial hangs: watchdog reset, firmware fallback, rollback path, failure reported",
@@ -7,17 +7,8 @@ export default defineScenario({
   expect: {
     outcome: "rolled-back",
     errorCode: "OTA_ERR_INSTALL_VERIFY_REBOOT",
-    chain: [
-      "module:artifactInstall",
-      "module:artifactReboot",
-      "module:artifactVerifyReboot",
-      "module:artifactRollback",
-      "module:artifactFailure",
-      "module:cleanup",
-    ],
-    statuses: ["downloading", "installing", "rebooting", "failure"],
-    slot: "a",
-    version: "v1",
-    artifactName: "unknown",
+    chain: [...TO_TRIAL_CHECK, "module:artifactRollback", "module:artifactFailure", "module:cleanup"],
+    statuses: [...FAILED_AFTER_REBOOTING],
+    ...ON_FACTORY_IMAGE,
   },
 });

@@ -1,6 +1,6 @@
 // The new system panics: the one-shot tryboot flag is gone, the firmware boots the committed slot again (no
 // rollback reboot needed: the agent finds itself on the committed slot already).
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, FAILED_AFTER_REBOOTING, ON_FACTORY_IMAGE, TO_TRIAL_CHECK } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "trial kernel panics: firmware fallback, verify sees the old slot, rollback, failure reported",
@@ -9,18 +9,14 @@ export default defineScenario({
     outcome: "rolled-back",
     errorCode: "OTA_ERR_INSTALL_VERIFY_REBOOT",
     chain: [
-      "module:artifactInstall",
-      "module:artifactReboot",
-      "module:artifactVerifyReboot",
+      ...TO_TRIAL_CHECK,
       "script:ArtifactRollback_Enter_01",
       "module:artifactRollback",
       "script:ArtifactFailure_Enter_01",
       "module:artifactFailure",
       "module:cleanup",
     ],
-    statuses: ["downloading", "installing", "rebooting", "failure"],
-    slot: "a",
-    version: "v1",
-    artifactName: "unknown",
+    statuses: [...FAILED_AFTER_REBOOTING],
+    ...ON_FACTORY_IMAGE,
   },
 });

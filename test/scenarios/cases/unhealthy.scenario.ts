@@ -1,5 +1,5 @@
 // The new system boots but a unit fails: health checks say no, the trial is left by a plain reboot.
-import { defineScenario } from "../../helpers/scenario-case.js";
+import { defineScenario, FAILED_AFTER_REBOOTING, ON_FACTORY_IMAGE, TO_TRIAL_CHECK } from "../../helpers/scenario-case.js";
 
 export default defineScenario({
   description: "unhealthy trial: health checks fail inside the trial, rollback reboot to the committed slot",
@@ -8,18 +8,14 @@ export default defineScenario({
     outcome: "rolled-back",
     errorCode: "OTA_ERR_HEALTH_FAILED",
     chain: [
-      "module:artifactInstall",
-      "module:artifactReboot",
-      "module:artifactVerifyReboot",
+      ...TO_TRIAL_CHECK,
       "module:artifactRollback",
       "module:artifactRollbackReboot",
       "module:artifactVerifyRollbackReboot",
       "module:artifactFailure",
       "module:cleanup",
     ],
-    statuses: ["downloading", "installing", "rebooting", "failure"],
-    slot: "a",
-    version: "v1",
-    artifactName: "unknown",
+    statuses: [...FAILED_AFTER_REBOOTING],
+    ...ON_FACTORY_IMAGE,
   },
 });
