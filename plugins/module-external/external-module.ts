@@ -136,10 +136,12 @@ export class ExternalModule implements UpdateModule {
         try {
           // O_NONBLOCK fails with ENXIO while no reader exists: a blocking open would hang a libuv thread forever
           const probe = await openHost(hostPath, fsc.O_WRONLY | fsc.O_NONBLOCK);
-          // the reader is there now, so a blocking open returns at once; writes then get normal backpressure
-          const handle = await openHost(hostPath, fsc.O_WRONLY);
-          await probe.close();
-          return handle;
+          try {
+            // the reader is there now, so a blocking open returns at once; writes then get normal backpressure
+            return await openHost(hostPath, fsc.O_WRONLY);
+          } finally {
+            await probe.close();
+          }
         } catch (err) {
           if ((err as { code?: string }).code !== "ENXIO") throw err;
         }
@@ -175,9 +177,13 @@ export class ExternalModule implements UpdateModule {
             await fs.mkdir(`${tree}/files`, { recursive: true });
           } else {
             opened = true;
-            await next.write(withSizes ? `streams/${file.name} ${file.size}\n` : `streams/${file.name}\n`);
-            // the FIFO exists before the line is sent; the module opens it only after reading stream-next to EOF
-            await next.close();
+            try {
+              // EPIPE when the module exits between its open and this write: the descriptor is still ours to close
+              await next.write(withSizes ? `streams/${file.name} ${file.size}\n` : `streams/${file.name}\n`);
+            } finally {
+              // the FIFO exists before the line is sent; the module opens it only after reading stream-next to EOF
+              await next.close();
+            }
             const data = await openWriter(streamPath);
             if (!data) {
               file.stream.destroy();
