@@ -1,6 +1,8 @@
 // Validates a loaded module as a PluginDefinition and its manifest with zod, naming the plugin and the bad field.
 import * as z from "zod";
-import semver from "semver";
+// semver's per-function modules: its index loads every class and function (~70 KiB of code) for these two checks.
+import validVersion from "semver/functions/valid.js";
+import validRange from "semver/ranges/valid.js";
 import { CAPABILITIES, type CapabilityName } from "./capability-table.js";
 import type { PluginDefinition } from "./define-plugin.js";
 import { formatIssues } from "../config/format-issues.js";
@@ -29,8 +31,8 @@ const isZodSchema = (value: unknown): boolean =>
 /** Loose on purpose: a manifest field added by a newer agent must not break an older one. */
 const ManifestSchema = z.looseObject({
   name: z.string().regex(KEBAB, "must be kebab-case, <kind>-<tech>"),
-  version: z.string().refine((v) => semver.valid(v) !== null, "must be a semver version such as 1.0.0"),
-  agent: z.string().refine((v) => semver.validRange(v) !== null, "must be a semver range such as ^0.1.0"),
+  version: z.string().refine((v) => validVersion(v) !== null, "must be a semver version such as 1.0.0"),
+  agent: z.string().refine((v) => validRange(v) !== null, "must be a semver range such as ^0.1.0"),
   provides: z.array(
     z.string().refine((v) => (PROVIDABLE as string[]).includes(v), {
       message: `must be one of ${PROVIDABLE.join(", ")} (core capabilities cannot be provided by plugins)`,

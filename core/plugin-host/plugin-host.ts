@@ -1,5 +1,5 @@
 // The plugin host: checks manifests, versions, config and requirements, sets plugins up in dependency order, binds their exports and closes them in reverse.
-import semver from "semver";
+import satisfies from "semver/functions/satisfies.js";
 import type { DependencyContainer } from "tsyringe";
 import type { StateStore } from "../capabilities/state-store.js";
 import type { Clock } from "../capabilities/platform.js";
@@ -101,7 +101,7 @@ export class PluginHost {
 
     for (const { definition } of plugins) {
       const { name, agent: range } = definition.manifest;
-      if (!semver.satisfies(agent.version, range, { includePrerelease: true })) {
+      if (!satisfies(agent.version, range, { includePrerelease: true })) {
         throw new OtaError(
           "OTA_ERR_PLUGIN_VERSION_MISMATCH",
           `plugin ${name} supports agent ${range}, this agent is ${agent.version}: upgrade the plugin or the agent`,
