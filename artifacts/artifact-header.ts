@@ -16,6 +16,11 @@ export interface ArtifactFile {
   size: number;
   /** The file's bytes; hashed as they flow, errors with OTA_ERR_ARTIFACT_CHECKSUM_MISMATCH before its end if bad. */
   stream: Readable;
+  /**
+   * The same bytes pulled into the caller's buffer (use this or `stream`, not both): resolves 0 after the last byte,
+   * and rejects instead when the checksum does not match. No per-chunk allocation: the fast path for images.
+   */
+  read?(buffer: Buffer, offset: number, length: number): Promise<number>;
 }
 
 /** An artifact state script from header.tar `scripts/`. */

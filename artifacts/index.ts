@@ -17,6 +17,7 @@ export type {
   SignatureStatus,
 } from "./artifact-header.js";
 export { openArtifact, DEFAULT_READ_LIMITS, type OpenedArtifact } from "./reader/open-artifact.js";
+export { sourceReadable, isByteSource, type ByteSource } from "./tar/byte-source.js";
 export { checkCompatibility } from "./reader/depends-check.js";
 export { signManifest, verifyManifest } from "./crypto/manifest-signature.js";
 export { openSparseImage, isSparseImage, SPARSE_MAGIC, type SparseImage, type SparseRange } from "./sparse/sparse-image.js";

@@ -1,10 +1,11 @@
 // Streaming decompression of header/data members: gzip via node:zlib, xz and zstd via child tools or JS/WASM fallbacks.
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { createGunzip } from "node:zlib";
+import { createGunzip, type Gunzip } from "node:zlib";
 import type { Compression } from "../artifact-header.js";
 import { ArtifactError } from "../errors.js";
 import { findTool, runFilter } from "./child-tool.js";
+import { sourceReadable, type ByteSource } from "../tar/byte-source.js";
 
 /** Which implementation to use: "auto" prefers the `xz`/`zstd` tools on PATH (faster), "builtin" never spawns. */
 export type DecompressorChoice = "auto" | "builtin";
@@ -67,16 +68,12 @@ export async function decompress(kind: Compression, input: Readable, member: str
   switch (kind) {
     case "none":
       return input;
-    case "gzip": {
-      const gunzip = createGunzip({ chunkSize: 128 * 1024 });
-      const out = new Readable({ read() { gunzip.resume(); }, destroy(err, cb) { gunzip.destroy(); input.destroy(); cb(err); } });
-      gunzip.on("data", (c: Buffer) => { if (!out.push(c)) gunzip.pause(); });
-      gunzip.on("end", () => out.push(null));
-      gunzip.on("error", (err) => out.destroy(mapError(member, err)));
-      input.on("error", (err) => out.destroy(mapError(member, err)));
-      input.pipe(gunzip);
-      return out;
-    }
+    case "gzip":
+      return gunzipStream(member, (gunzip, fail) => {
+        input.on("error", fail);
+        input.pipe(gunzip);
+        return () => input.destroy();
+      });
     case "xz": {
       const tool = choice === "auto" ? findTool("xz") : null;
       // A hostile header could ask for a huge dictionary: cap what the decoder may allocate (mender-artifact's lzma
@@ -90,6 +87,65 @@ export async function decompress(kind: Compression, input: Readable, member: str
       return fzstdStream(input, member);
     }
   }
+}
+
+/**
+ * gzip through node:zlib (inflating on the libuv thread pool). `feed` connects the input to `gunzip`, routes input
+ * failures to `fail` and returns how to stop the input.
+ */
+function gunzipStream(member: string, feed: (gunzip: Gunzip, fail: (err: Error) => void) => () => void): Readable {
+  const gunzip = createGunzip({ chunkSize: 128 * 1024 });
+  let stopInput = (): void => undefined;
+  const out = new Readable({ read() { gunzip.resume(); }, destroy(err, cb) { gunzip.destroy(); stopInput(); cb(err); } });
+  gunzip.on("data", (c: Buffer) => { if (!out.push(c)) gunzip.pause(); });
+  gunzip.on("end", () => out.push(null));
+  gunzip.on("error", (err) => out.destroy(mapError(member, err)));
+  stopInput = feed(gunzip, (err) => out.destroy(mapError(member, err)));
+  return out;
+}
+
+/** Compressed bytes per feed buffer (two alternate: one being read while zlib consumes the other). */
+const FEED_BYTES = 256 * 1024;
+
+/**
+ * Writes `source` into `sink` through two reused buffers: a buffer is refilled only after the sink's write
+ * callback said it is done with it (zlib calls it once the input is consumed; it honours its own output
+ * backpressure meanwhile), so memory stays at two buffers whatever the size. Ends `sink` at the end of `source`.
+ */
+async function pump(source: ByteSource, sink: Writable, stopped: () => boolean): Promise<void> {
+  const buffers = [Buffer.allocUnsafe(FEED_BYTES), Buffer.allocUnsafe(FEED_BYTES)];
+  const busy: Array<Promise<void> | undefined> = [undefined, undefined];
+  for (let i = 0; ; i ^= 1) {
+    await busy[i];
+    if (stopped()) return;
+    const buffer = buffers[i]!;
+    const n = await source.read(buffer, 0, FEED_BYTES);
+    if (n === 0) break;
+    busy[i] = new Promise<void>((resolve, reject) => {
+      sink.write(buffer.subarray(0, n), (err) => (err ? reject(err) : resolve()));
+    });
+    // a failed write also surfaces as the sink's error event; the await above only stops the loop
+    busy[i]!.catch(() => undefined);
+  }
+  for (const write of busy) await write;
+  sink.end();
+}
+
+/**
+ * Like `decompress`, reading from a ByteSource through reused buffers. "none" hands the source back (the caller
+ * reads it without any copy); gzip feeds zlib from two reused buffers; xz/zstd go through `decompress`.
+ */
+export async function decompressSource(kind: Compression, source: ByteSource, member: string, choice: DecompressorChoice = "auto"): Promise<ByteSource | Readable> {
+  if (kind === "none") return source;
+  if (kind !== "gzip") return decompress(kind, sourceReadable(source), member, choice);
+  return gunzipStream(member, (gunzip, fail) => {
+    let stopped = false;
+    pump(source, gunzip, () => stopped).catch((err: unknown) => fail(err as Error));
+    return () => {
+      stopped = true;
+      source.close?.().catch(() => undefined);
+    };
+  });
 }
 
 /** The compression a member-name suffix means, or undefined for an unknown suffix. */

@@ -1,16 +1,20 @@
-// MemberBody: a tar entry's body as a Node Readable that pulls on demand and can be settled before the tar moves on.
+// MemberBody: a tar entry's body, pulled on demand as a Node Readable or into the caller's buffers, settled before the tar moves on.
 import { Readable } from "node:stream";
 import type { TarReader } from "../tar/tar-reader.js";
+import type { ByteSource } from "../tar/byte-source.js";
 
 /**
- * Streams the current entry of `tar`. Invariant: the TarReader is touched only from `read()`, one call at a time;
- * `settle()` stops further reads and waits for the one in flight, so the owner can safely call `tar.next()` after it.
+ * Streams the current entry of `tar`, either as `stream` (a Readable, created on first use) or through `read`
+ * (fills the caller's buffer: no per-chunk allocation). One consumer picks one of the two. Invariant: the TarReader
+ * is touched only from one pull at a time; `settle()` stops further pulls and waits for the one in flight, so the
+ * owner can safely call `tar.next()` after it.
  */
-export class MemberBody {
-  readonly stream: Readable;
-  private inflight: Promise<void> = Promise.resolve();
+export class MemberBody implements ByteSource {
+  private readable: Readable | undefined;
+  private inflight: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private finished = false;
+  private pulling = false;
 
   constructor(
     private readonly tar: TarReader,
@@ -22,21 +26,26 @@ export class MemberBody {
       mapError?: (err: Error) => Error;
       chunkSize?: number;
     } = {},
-  ) {
-    this.stream = new Readable({
+  ) {}
+
+  /** The body as a Readable (created on first access; do not mix with `read`). */
+  get stream(): Readable {
+    this.readable ??= new Readable({
       highWaterMark: 256 * 1024,
       read: () => {
         if (this.stopped || this.finished) return;
-        this.inflight = this.pull();
+        this.inflight = this.pushNext();
       },
       destroy: (err, cb) => {
         this.stopped = true;
         cb(err);
       },
     });
+    return this.readable;
   }
 
-  private async pull(): Promise<void> {
+  private async pushNext(): Promise<void> {
+    const stream = this.readable!;
     try {
       const chunk = await this.tar.readBody(this.hooks.chunkSize ?? 256 * 1024);
       if (chunk === null) {
@@ -44,22 +53,66 @@ export class MemberBody {
         // Stopped meanwhile: the owner runs the end-of-body check itself after settle().
         if (this.stopped) return;
         const err = this.hooks.onEnd?.();
-        if (err !== undefined) this.stream.destroy(err);
-        else this.stream.push(null);
+        if (err !== undefined) stream.destroy(err);
+        else stream.push(null);
         return;
       }
       // Observed even when the consumer stopped meanwhile: these bytes left the tar and must count in the hash.
       this.hooks.onData?.(chunk);
       if (this.stopped) return;
-      // No copy: upstream chunks (fs, zlib, child stdout) are fresh buffers that are never overwritten.
-      this.stream.push(chunk);
+      // A pushed chunk belongs to the stream: copy it when the tar's buffer is refilled by the next read.
+      stream.push(this.tar.reusesBuffers ? Buffer.from(chunk) : chunk);
     } catch (err) {
       this.stopped = true;
-      this.stream.destroy(this.hooks.mapError?.(err as Error) ?? (err as Error));
+      stream.destroy(this.hooks.mapError?.(err as Error) ?? (err as Error));
     }
   }
 
-  /** True once the last byte was pushed (and checked). */
+  /**
+   * Fills `buffer` with up to `length` body bytes; 0 after the last one. The end-of-body check (onEnd) runs before
+   * 0 is returned and its error is thrown instead, so a consumer never sees a clean end of a bad body.
+   */
+  read(buffer: Buffer, offset: number, length: number): Promise<number> {
+    if (this.pulling) return Promise.reject(new Error("MemberBody.read: calls must not overlap"));
+    this.pulling = true;
+    const op = this.pullInto(buffer, offset, length).finally(() => {
+      this.pulling = false;
+    });
+    this.inflight = op.catch(() => undefined);
+    return op;
+  }
+
+  private async pullInto(buffer: Buffer, offset: number, length: number): Promise<number> {
+    if (this.stopped) throw this.hooks.mapError?.(new Error("member body was closed")) ?? new Error("member body was closed");
+    if (this.finished) return 0;
+    try {
+      const n = await this.tar.readBodyInto(buffer, offset, length);
+      if (n === 0) {
+        this.finished = true;
+        const err = this.hooks.onEnd?.();
+        if (err !== undefined) throw err;
+        return 0;
+      }
+      this.hooks.onData?.(buffer.subarray(offset, offset + n));
+      return n;
+    } catch (err) {
+      this.stopped = true;
+      throw this.hooks.mapError?.(err as Error) ?? err;
+    }
+  }
+
+  /** Stops pulling (ByteSource.close): the owner drains or skips what is left. */
+  async close(): Promise<void> {
+    await this.settle();
+  }
+
+  /** Gives up on the body: a created stream is destroyed; the owner skips what is left. */
+  abandon(): void {
+    this.stopped = true;
+    this.readable?.destroy();
+  }
+
+  /** True once the last byte was delivered (and checked). */
   get complete(): boolean {
     return this.finished;
   }

@@ -13,10 +13,11 @@ import type {
   ReadOptions,
   SignatureStatus,
 } from "../artifact-header.js";
-import { compressionFromName, decompress, type DecompressorChoice } from "../compression/decompress.js";
+import { compressionFromName, decompress, decompressSource, type DecompressorChoice } from "../compression/decompress.js";
 import { verifyManifest } from "../crypto/manifest-signature.js";
 import { ArtifactError } from "../errors.js";
 import { ByteReader } from "../tar/byte-reader.js";
+import { isByteSource, type ByteSource } from "../tar/byte-source.js";
 import { PAYLOAD_FILE_NAME, assertSafeName } from "../tar/safe-name.js";
 import { TarReader, type TarHeader } from "../tar/tar-reader.js";
 import { checkCompatibility } from "./depends-check.js";
@@ -65,6 +66,12 @@ function orderError(found: string, expected: string): ArtifactError {
   });
 }
 
+/** Destroys a Readable input, closes a ByteSource one. */
+function stopInput(input: Readable | ByteSource): void {
+  if (isByteSource(input)) input.close?.().catch(() => undefined);
+  else input.destroy();
+}
+
 /** Yields the chunks of `it` and fails once more than `limit` bytes came out (decompressed-size bound). */
 async function* bounded(source: AsyncIterable<Buffer>, limit: number, member: string): AsyncGenerator<Buffer> {
   let n = 0;
@@ -81,16 +88,17 @@ async function* bounded(source: AsyncIterable<Buffer>, limit: number, member: st
  * Opens a Mender Artifact v3 read from `input` (the whole .mender byte stream). Resolves once `version`, `manifest`,
  * `manifest.sig`, the header (and augment) were read and verified — and the device type and depends matched — so no
  * caller can receive a payload byte before those checks passed. Errors are ArtifactErrors; errors of `input` itself
- * propagate unchanged.
+ * propagate unchanged. `input` is a Readable, or a ByteSource (a file or device read into reused buffers: payload
+ * files then offer `read` into the caller's buffers, and an uncompressed image streams without a copy).
  */
-export async function openArtifact(input: Readable, options: ReadOptions = {}): Promise<OpenedArtifact> {
+export async function openArtifact(input: Readable | ByteSource, options: ReadOptions = {}): Promise<OpenedArtifact> {
   const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, ...options.limits };
   const choice: DecompressorChoice = options.decompressors ?? "auto";
   const keys = options.verifyKeys ?? [];
-  const outer = new ByteReader(input[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
+  const outer = new ByteReader(isByteSource(input) ? input : (input[Symbol.asyncIterator]() as AsyncIterator<Buffer>));
   const tar = new TarReader(outer, { label: "artifact", maxTrailer: 64 * 1024 });
   const fail = (err: unknown): never => {
-    input.destroy();
+    stopInput(input);
     throw err;
   };
 
@@ -253,7 +261,7 @@ class ArtifactStream implements OpenedArtifact {
   private readonly pacer: GcPacer;
 
   constructor(
-    private readonly input: Readable,
+    private readonly input: Readable | ByteSource,
     private readonly tar: TarReader,
     readonly header: ArtifactHeader,
     private readonly manifest: Map<string, ManifestEntry>,
@@ -268,7 +276,7 @@ class ArtifactStream implements OpenedArtifact {
 
   abort(reason?: Error): void {
     this.aborted = reason ?? new ArtifactError("OTA_ERR_ARTIFACT_ABORTED", `artifact ${this.header.name}: reading was aborted`);
-    this.input.destroy();
+    stopInput(this.input);
   }
 
   private shared(): AsyncGenerator<ArtifactPayload> {
@@ -351,7 +359,7 @@ class ArtifactStream implements OpenedArtifact {
       summary.bytesRead = this.tar.end?.endOffset ?? 0;
       this.result = summary;
     } catch (err) {
-      this.input.destroy();
+      stopInput(this.input);
       this.failure = this.aborted ?? err;
       throw this.failure;
     }
@@ -363,8 +371,9 @@ class ArtifactStream implements OpenedArtifact {
     if (this.filesStarted.has(index)) return;
     this.filesStarted.add(index);
     const outerBody = new MemberBody(this.tar);
-    const plain = await decompress(kind, outerBody.stream, member, this.choice);
-    const inner = new TarReader(new ByteReader(plain[Symbol.asyncIterator]() as AsyncIterator<Buffer>), {
+    // Over a ByteSource the data member is pulled, not streamed: reused buffers, and no copy when uncompressed.
+    const plain = this.tar.reusesBuffers ? await decompressSource(kind, outerBody, member, this.choice) : await decompress(kind, outerBody.stream, member, this.choice);
+    const inner = new TarReader(new ByteReader(isByteSource(plain) ? plain : (plain[Symbol.asyncIterator]() as AsyncIterator<Buffer>)), {
       label: member,
       maxTrailer: INNER_TRAILER,
       trailerCode: "OTA_ERR_ARTIFACT_DECOMPRESSION_BOMB",
@@ -424,10 +433,17 @@ class ArtifactStream implements OpenedArtifact {
           onEnd: verify,
           mapError: (e) => this.aborted ?? e,
         });
-        yield { name: fh.name, size: fh.size, stream: body.stream };
+        yield {
+          name: fh.name,
+          size: fh.size,
+          get stream() {
+            return body.stream;
+          },
+          read: (buffer, offset, length) => body.read(buffer, offset, length),
+        };
         await body.settle();
         if (!body.complete) {
-          body.stream.destroy();
+          body.abandon();
           await inner.skipBody((c) => hash.update(c));
         }
         if (!checked) verify();
@@ -435,7 +451,7 @@ class ArtifactStream implements OpenedArtifact {
       }
     } finally {
       await outerBody.settle();
-      plain.destroy();
+      if (!isByteSource(plain)) plain.destroy();
     }
   }
 }

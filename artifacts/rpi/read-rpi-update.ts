@@ -88,7 +88,7 @@ export async function readRpiUpdate(input: Readable, options: RpiUpdateOptions =
         summary.push({ name: h.name, size: h.size, payloadType });
         yield { name: h.name, size: h.size, stream: body.stream, payloadType };
         await body.settle();
-        if (!body.complete) body.stream.destroy();
+        if (!body.complete) body.abandon();
       }
       if (contents !== undefined) {
         for (const p of contents.payloads) if (!seen.has(p.name)) throw invalid(`payload ${p.name} listed in _contents_.yaml is missing`, p.name);

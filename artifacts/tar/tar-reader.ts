@@ -144,7 +144,8 @@ export class TarReader {
         if (size > MAX_META_RECORD) {
           throw new ArtifactError("OTA_ERR_ARTIFACT_TOO_LARGE", `${this.opts.label}: tar metadata record of ${size} bytes`);
         }
-        const body = await this.bytes.readExact(size);
+        // copied: skipping the padding below may refill a reused staging buffer (ByteReader pull mode)
+        const body = Buffer.from(await this.bytes.readExact(size));
         if (body.length < size) throw this.truncated("inside a tar metadata record");
         const pad = (BLOCK - (size % BLOCK)) % BLOCK;
         if ((await this.bytes.skip(pad)) < pad) throw this.truncated("inside tar padding");
@@ -189,6 +190,20 @@ export class TarReader {
     if (part === null) throw this.truncated(`inside ${this.current ?? "a member"}`, this.current);
     this.bodyLeft -= part.length;
     return part;
+  }
+
+  /** Copies up to `length` bytes of the current entry's body into `target`; 0 when the body is complete. */
+  async readBodyInto(target: Buffer, offset: number, length: number): Promise<number> {
+    if (this.bodyLeft === 0 || length <= 0) return 0;
+    const n = await this.bytes.readInto(target, offset, Math.min(length, this.bodyLeft));
+    if (n === 0) throw this.truncated(`inside ${this.current ?? "a member"}`, this.current);
+    this.bodyLeft -= n;
+    return n;
+  }
+
+  /** True when body slices from readBody are views of a reused buffer, valid only until the next read. */
+  get reusesBuffers(): boolean {
+    return this.bytes.reusesBuffers;
   }
 
   /** The whole remaining body, refusing more than `limit` bytes. */

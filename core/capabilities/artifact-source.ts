@@ -22,6 +22,12 @@ export interface OpenOptions {
 export interface OpenedArtifact {
   /** The bytes, exactly once and in order, across any number of resumes. Destroy it to abort. */
   stream: Readable;
+  /**
+   * Pull access to the same bytes, for sources that read local files or devices: `read` fills the caller's buffer
+   * (0 at the end), so an image can stream through reused buffers with no per-chunk allocation. A consumer uses
+   * either this or `stream`, never both; `close` (or destroying `stream`) releases the source.
+   */
+  pull?: { read(buffer: Buffer, offset: number, length: number): Promise<number>; close(): Promise<void> };
   /** Total size when known before reading. */
   size?: number;
   /** Where it came from, safe to log (no credentials or query strings). */

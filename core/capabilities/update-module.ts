@@ -8,6 +8,12 @@ export interface PayloadFile {
   name: string;
   size: number;
   stream: Readable;
+  /**
+   * The same bytes pulled into the caller's buffer, when the artifact offers it (use this or `stream`, not both):
+   * 0 after the last byte; rejects instead of ending when the payload checksum does not match. No per-chunk
+   * allocation, and an uncompressed payload read from a file arrives with no copy at all.
+   */
+  read?(buffer: Buffer, offset: number, length: number): Promise<number>;
 }
 
 /** What a module knows about the artifact and deployment it is working on. */

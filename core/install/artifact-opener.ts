@@ -6,6 +6,7 @@ import type { AgentConfig } from "../config/schema.js";
 import { OtaError, asOtaError } from "../errors/index.js";
 import type { ArtifactInput, ArtifactInputHeader, ArtifactInputPayload } from "./artifact-input.js";
 import { peekStream } from "./stream-peek.js";
+import { PulledArtifact } from "./pulled-artifact.js";
 
 export interface OpenArtifactInputOptions {
   platform: Platform;
@@ -19,12 +20,20 @@ export interface OpenArtifactInputOptions {
 
 const ZSTD_MAGIC = 0xfd2fb528;
 
-/** Opens the artifact in `stream`, sniffing the format from its first bytes (zstd frame → update.tar.zst). */
-export async function openArtifactInput(stream: Readable, options: OpenArtifactInputOptions): Promise<ArtifactInput> {
-  const head = await peekStream(stream, 4);
-  if (head.length === 4 && head.readUInt32LE(0) === ZSTD_MAGIC) return openRpiUpdate(stream, options);
-  return openMender(stream, options);
+/** The artifact's bytes: a stream, or a source's pull side (reused buffers; see OpenedArtifact.pull). */
+export type ArtifactBytes = Readable | PulledArtifact;
+
+/** Opens the artifact in `bytes`, sniffing the format from its first bytes (zstd frame → update.tar.zst). */
+export async function openArtifactInput(bytes: ArtifactBytes, options: OpenArtifactInputOptions): Promise<ArtifactInput> {
+  const head = bytes instanceof PulledArtifact ? await bytes.peek(4) : await peekStream(bytes, 4);
+  if (head.length === 4 && head.readUInt32LE(0) === ZSTD_MAGIC) {
+    if (!(bytes instanceof PulledArtifact)) return openRpiUpdate(bytes, options);
+    const { sourceReadable } = await import("../../artifacts/index.js");
+    return openRpiUpdate(sourceReadable(bytes), options);
+  }
+  return openMender(bytes, options);
 }
+
 
 async function loadKeys(platform: Platform, paths: readonly string[]): Promise<Buffer[]> {
   const keys: Buffer[] = [];
@@ -38,7 +47,7 @@ async function loadKeys(platform: Platform, paths: readonly string[]): Promise<B
   return keys;
 }
 
-async function openMender(stream: Readable, options: OpenArtifactInputOptions): Promise<ArtifactInput> {
+async function openMender(stream: ArtifactBytes, options: OpenArtifactInputOptions): Promise<ArtifactInput> {
   const { openArtifact } = await import("../../artifacts/index.js");
   const { config, installed } = options;
   const verifyKeys = await loadKeys(options.platform, config.artifacts.verifyKeys);

@@ -12,6 +12,7 @@ import type { UpdateModuleRegistry } from "./module-registry.js";
 import type { SourceRegistry } from "./sources/source-registry.js";
 import type { ArtifactInput } from "./artifact-input.js";
 import { makeModuleContext } from "./module-context.js";
+import { PulledArtifact } from "./pulled-artifact.js";
 import type { DownloadRequest, DownloadResult, InstallProgress } from "./download-types.js";
 
 export type { DownloadRequest, DownloadResult, InstallProgress, DownloadedPayload } from "./download-types.js";
@@ -86,22 +87,26 @@ export class InstallPipeline {
     });
     log.info({ event: "install.download.start", source: source.name, uri: opened.displayName, size: opened.size });
 
+    // A source with a pull side (local files, devices) is read into reused buffers; others stream through FileDigest.
+    const pulled = opened.pull ? new PulledArtifact(opened.pull, request.sha256 !== undefined, signal) : undefined;
     const digest = new FileDigest(CHUNK_HWM, request.sha256 !== undefined);
     const onAbort = (): void => {
       opened.stream.destroy(new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled"));
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    opened.stream.on("error", (err) => digest.destroy(err));
-    // readers see a failure through their reads; this listener only keeps a failure that happens while no reader
-    // is attached (between sniffing and parsing, or after a module gave up) from becoming an uncaught exception
-    digest.on("error", () => undefined);
-    opened.stream.pipe(digest);
+    if (pulled === undefined) {
+      opened.stream.on("error", (err) => digest.destroy(err));
+      // readers see a failure through their reads; this listener only keeps a failure that happens while no reader
+      // is attached (between sniffing and parsing, or after a module gave up) from becoming an uncaught exception
+      digest.on("error", () => undefined);
+      opened.stream.pipe(digest);
+    }
     if (signal.aborted) onAbort();
 
     let input: ArtifactInput | undefined;
     try {
       const { openArtifactInput } = await import("./artifact-opener.js");
-      input = await openArtifactInput(digest, {
+      input = await openArtifactInput(pulled ?? digest, {
         platform: this.platform,
         config: this.config,
         installed: request.installed,
@@ -159,10 +164,11 @@ export class InstallPipeline {
         await module.download(ctx, payload.files);
       }
       await input.done();
-      await drain(digest);
+      if (pulled !== undefined) await pulled.drain();
+      else await drain(digest);
 
-      result.bytesRead = digest.bytes;
-      result.sha256 = digest.hash?.digest("hex") ?? "";
+      result.bytesRead = pulled?.bytes ?? digest.bytes;
+      result.sha256 = (pulled?.hash ?? digest.hash)?.digest("hex") ?? "";
       if (request.sha256 !== undefined && request.sha256.toLowerCase() !== result.sha256) {
         throw new OtaError(
           "OTA_ERR_INSTALL_CHECKSUM",
@@ -181,6 +187,7 @@ export class InstallPipeline {
       return result;
     } catch (err) {
       opened.stream.destroy();
+      await pulled?.close().catch(() => undefined);
       digest.destroy();
       input?.abort();
       const error = signal.aborted && !isOtaError(err) ? new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled", { cause: err }) : toInstallError(err);

@@ -68,6 +68,22 @@ export class FrameWriter {
     }
   }
 
+  /**
+   * Places what `read` delivers from `offset` on, read straight into the frame buffers (no chunk in between, no
+   * copy); stops when `read` returns 0. Returns the bytes placed.
+   */
+  async pull(offset: number, read: (buffer: Buffer, offset: number, length: number) => Promise<number>): Promise<number> {
+    let pos = 0;
+    for (;;) {
+      await this.begin(offset + pos);
+      const n = await read(this.buffer, this.length, this.room());
+      if (n === 0) return pos;
+      this.length += n;
+      pos += n;
+      if (this.length === this.limit()) await this.commit();
+    }
+  }
+
   /** Places `length` bytes of the repeated 4-byte `pattern` at `offset` (Android sparse FILL). */
   async fill(offset: number, length: number, pattern: Buffer): Promise<void> {
     let done = 0;

@@ -86,7 +86,9 @@ export async function writeImage(
   const label = `${file.name} → ${targetPath}`;
   try {
     const capacity = await fh.size();
-    const head = await peek(file.stream, 4);
+    // Pull mode (the artifact offers `read`): the image goes straight into the frame buffers.
+    const pull = file.read?.bind(file);
+    const head = pull !== undefined ? await readHead(pull, 4) : await peek(file.stream, 4);
     const sparse = head.length === 4 && head.readUInt32LE(0) === SPARSE_MAGIC;
     const writer = new FrameWriter(
       fh,
@@ -98,7 +100,8 @@ export async function writeImage(
     );
     let imageBytes: number;
     if (sparse) {
-      const image = await openSparseImage(file.stream, label);
+      const input = pull !== undefined ? await replayedStream(head, pull) : file.stream;
+      const image = await openSparseImage(input, label);
       imageBytes = image.totalBytes;
       checkSize(label, imageBytes, capacity);
       for await (const range of image.ranges) {
@@ -111,9 +114,17 @@ export async function writeImage(
       imageBytes = file.size;
       checkSize(label, imageBytes, capacity);
       let offset = 0;
-      for await (const chunk of file.stream as AsyncIterable<Buffer>) {
-        await writer.write(offset, chunk);
-        offset += chunk.length;
+      if (pull !== undefined) {
+        await writer.write(0, head);
+        offset = head.length + (await writer.pull(head.length, (buffer, at, length) => {
+          options.signal.throwIfAborted();
+          return pull(buffer, at, length);
+        }));
+      } else {
+        for await (const chunk of file.stream as AsyncIterable<Buffer>) {
+          await writer.write(offset, chunk);
+          offset += chunk.length;
+        }
       }
       if (offset !== file.size) {
         throw new OtaError("OTA_ERR_INSTALL_PAYLOAD_INVALID", `${label}: got ${offset} bytes, expected ${file.size}`, {
@@ -154,6 +165,36 @@ export async function writeImage(
   } finally {
     await fh.close().catch(() => undefined);
   }
+}
+
+type Pull = (buffer: Buffer, offset: number, length: number) => Promise<number>;
+
+/** The first `n` bytes through `pull` (fewer when the file is shorter). */
+async function readHead(pull: Pull, n: number): Promise<Buffer> {
+  const head = Buffer.alloc(n);
+  let got = 0;
+  while (got < n) {
+    const k = await pull(head, got, n - got);
+    if (k === 0) break;
+    got += k;
+  }
+  return head.subarray(0, got);
+}
+
+/** A Readable of `head` followed by the rest of `pull` (the sparse decoder reads a stream). */
+async function replayedStream(head: Buffer, pull: Pull): Promise<Readable> {
+  const { sourceReadable } = await import("../../artifacts/index.js");
+  let replay: Buffer | undefined = head;
+  return sourceReadable({
+    read: (buffer, offset, length) => {
+      if (replay !== undefined && replay.length > 0) {
+        const n = replay.copy(buffer, offset, 0, Math.min(length, replay.length));
+        replay = replay.subarray(n);
+        return Promise.resolve(n);
+      }
+      return pull(buffer, offset, length);
+    },
+  });
 }
 
 function checkSize(label: string, imageBytes: number, capacity: number): void {

@@ -7,6 +7,7 @@ import type { ReadOptions } from "../../artifacts/artifact-header.js";
 import { TAR_END, encodeTarHeader, tarPadding } from "../../artifacts/tar/tar-writer.js";
 import { writeArtifact, type WriteOptions } from "../../artifacts/writer/write-artifact.js";
 import { signManifest } from "../../artifacts/crypto/manifest-signature.js";
+import type { ByteSource } from "../../artifacts/tar/byte-source.js";
 
 export const sha = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
 
@@ -88,21 +89,78 @@ export function craft(c: Craft = {}): Buffer {
   return tar(members);
 }
 
-/** Reads an artifact fully (payload bytes collected), returning header, files and summary, or throwing. */
-export async function readAll(buf: Buffer, options: ReadOptions = {}, chunk = 4096) {
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < buf.length; i += chunk) chunks.push(buf.subarray(i, i + chunk));
-  const a = await openArtifact(Readable.from(chunks), options);
+/** A ByteSource over `buf` that hands out at most `max` bytes per read (short reads, as a file or pipe may). */
+export function bufferSource(buf: Buffer, max = 7000): ByteSource & { closed: boolean } {
+  let pos = 0;
+  return {
+    closed: false,
+    read(target, offset, length) {
+      const n = Math.min(length, max, buf.length - pos);
+      buf.copy(target, offset, pos, pos + n);
+      pos += n;
+      return Promise.resolve(n);
+    },
+    close() {
+      this.closed = true;
+      return Promise.resolve();
+    },
+  };
+}
+
+async function readAllOnce(buf: Buffer, options: ReadOptions, chunk: number, mode: "stream" | "pull") {
+  let a;
+  if (mode === "stream") {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < buf.length; i += chunk) chunks.push(buf.subarray(i, i + chunk));
+    a = await openArtifact(Readable.from(chunks), options);
+  } else {
+    a = await openArtifact(bufferSource(buf), options);
+  }
   const files: Array<{ name: string; data: Buffer }> = [];
   for await (const p of a.payloads()) {
     for await (const f of p.files) {
       const parts: Buffer[] = [];
-      for await (const c of f.stream) parts.push(c as Buffer);
+      if (mode === "stream") {
+        for await (const c of f.stream) parts.push(c as Buffer);
+      } else {
+        // 96 KiB reads: over the 64 KiB staging size, so large bodies take the no-copy path
+        for (;;) {
+          const into = Buffer.alloc(96 * 1024);
+          const n = await f.read!(into, 0, into.length);
+          if (n === 0) break;
+          parts.push(into.subarray(0, n));
+        }
+      }
       files.push({ name: f.name, data: Buffer.concat(parts) });
     }
   }
   const summary = await a.done();
   return { header: a.header, files, summary };
+}
+
+/**
+ * Reads an artifact fully (payload bytes collected), returning header, files and summary, or throwing. Every read
+ * runs twice — as a Readable with `stream` consumers and as a ByteSource with `read` consumers — and the two must
+ * agree (same files and summary, or the same error code), so every artifact test covers both paths.
+ */
+export async function readAll(buf: Buffer, options: ReadOptions = {}, chunk = 4096) {
+  const settle = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+  const streamed = await settle(readAllOnce(buf, options, chunk, "stream"));
+  const pulled = await settle(readAllOnce(buf, options, chunk, "pull"));
+  if ("error" in streamed) {
+    const code = (x: unknown) => (x as { code?: string } | undefined)?.code;
+    if (!("error" in pulled) || code(pulled.error) !== code(streamed.error)) {
+      throw new Error(`stream and pull reads disagree: stream ${String(code(streamed.error))} (${String(streamed.error)}), pull ${"error" in pulled ? `${String(code(pulled.error))} (${String(pulled.error)})` : "succeeded"}`);
+    }
+    throw streamed.error;
+  }
+  if ("error" in pulled) throw new Error(`stream read succeeded but the pull read failed: ${String((pulled.error as Error).stack ?? pulled.error)}`);
+  const same =
+    JSON.stringify(pulled.value.summary) === JSON.stringify(streamed.value.summary) &&
+    pulled.value.files.length === streamed.value.files.length &&
+    pulled.value.files.every((f, i) => f.name === streamed.value.files[i]!.name && f.data.equals(streamed.value.files[i]!.data));
+  if (!same) throw new Error("stream and pull reads delivered different files or summaries");
+  return streamed.value;
 }
 
 /** The error a read throws (fails the test if none). */

@@ -71,6 +71,31 @@ export class FileSource implements ArtifactSource {
         );
       },
     });
+    // the pull side shares the position and the handle: a consumer uses it or the stream, not both
+    let ended = false;
+    const pull = {
+      async read(buffer: Buffer, offset: number, length: number): Promise<number> {
+        if (ended) return 0;
+        if (closed) throw new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read after close`);
+        if (options.signal?.aborted === true) throw new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read cancelled`);
+        let n: number;
+        try {
+          n = await fh.read(buffer, offset, length, position);
+        } catch (err) {
+          throw asOtaError(err, "OTA_ERR_SOURCE_READ", path);
+        }
+        if (n === 0) {
+          ended = true;
+          meter.finish();
+          await close();
+          return 0;
+        }
+        position += n;
+        meter.add(n);
+        return n;
+      },
+      close,
+    };
     if (options.signal) {
       const signal = options.signal;
       const onAbort = (): void => {
@@ -80,6 +105,6 @@ export class FileSource implements ArtifactSource {
       else signal.addEventListener("abort", onAbort, { once: true });
       stream.once("close", () => signal.removeEventListener("abort", onAbort));
     }
-    return { stream, size, displayName: path };
+    return { stream, pull, size, displayName: path };
   }
 }

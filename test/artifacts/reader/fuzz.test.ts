@@ -4,7 +4,7 @@ import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isArtifactError } from "../../../artifacts/errors.js";
 import { openArtifact } from "../../../artifacts/reader/open-artifact.js";
-import { testKeys, writeToBuffer } from "../artifact-kit.js";
+import { bufferSource, testKeys, writeToBuffer } from "../artifact-kit.js";
 import { SAMPLES } from "../fixture-paths.js";
 
 const CASES = Number(process.env.OTA_FUZZ_CASES ?? 4000);
@@ -100,12 +100,17 @@ describe("reader fuzzing", () => {
       const input = mutate(base.buf, r);
       const useKeys = r() < 0.5;
       const run = (async () => {
-        const a = await openArtifact(Readable.from([input]), { verifyKeys: useKeys ? (base.keys as string[]) : [], decompressors: r() < 0.5 ? "auto" : "builtin" });
+        // Half the cases read the artifact as a Readable with stream consumers, half as a ByteSource with `read`.
+        const pull = r() < 0.5;
+        const source = pull ? bufferSource(input, 1 + Math.floor(r() * 200_000)) : Readable.from([input]);
+        const a = await openArtifact(source, { verifyKeys: useKeys ? (base.keys as string[]) : [], decompressors: r() < 0.5 ? "auto" : "builtin" });
         // Half the time the consumer gives up on a file early (destroys it): the reader must drain and check the rest.
         const quitter = r() < 0.5;
+        const into = Buffer.alloc(80 * 1024);
         for await (const p of a.payloads()) {
           for await (const f of p.files) {
-            for await (const _c of f.stream) if (quitter && r() < 0.3) break;
+            if (pull) while ((await f.read!(into, 0, 1 + Math.floor(r() * into.length))) > 0 && !(quitter && r() < 0.3));
+            else for await (const _c of f.stream) if (quitter && r() < 0.3) break;
           }
         }
         await a.done();
