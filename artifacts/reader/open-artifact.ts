@@ -373,6 +373,7 @@ class ArtifactStream implements OpenedArtifact {
     const outerBody = new MemberBody(this.tar);
     // Over a ByteSource the data member is pulled, not streamed: reused buffers, and no copy when uncompressed.
     const plain = this.tar.reusesBuffers ? await decompressSource(kind, outerBody, member, this.choice) : await decompress(kind, outerBody.stream, member, this.choice);
+    const pulledPlain = isByteSource(plain);
     const inner = new TarReader(new ByteReader(isByteSource(plain) ? plain : (plain[Symbol.asyncIterator]() as AsyncIterator<Buffer>)), {
       label: member,
       maxTrailer: INNER_TRAILER,
@@ -428,7 +429,8 @@ class ArtifactStream implements OpenedArtifact {
         const body = new MemberBody(inner, {
           onData: (c) => {
             hash.update(c);
-            this.pacer.add(c.length);
+            // pulled without decompression, no chunk is ever allocated: nothing for the pacer to collect
+            if (!pulledPlain) this.pacer.add(c.length);
           },
           onEnd: verify,
           mapError: (e) => this.aborted ?? e,
