@@ -254,6 +254,19 @@ describe("sim storage: power cuts", () => {
     expect(await d.platform().fs.readText(x)).toBe("durable");
   });
 
+  it("handle-left-open-by-a-cut: openFiles names it until the caller closes it, across boots", async () => {
+    const d = await device();
+    const fh = await d.platform().fs.open("/dev/disk/by-slot/other/boot", "r+");
+    d.armCut({ atWrite: 1 });
+    await expect(fh.write(Buffer.from("x"), 0, 1, 0)).rejects.toBeInstanceOf(SimPowerCut);
+    await d.boot();
+    expect(d.openFiles()).toEqual(["/dev/disk/by-slot/other/boot"]);
+    await fh.close(); // what a caller's finally does, even after the cut
+    expect(d.openFiles()).toEqual([]);
+    await d.platform().fs.writeFileDurable(`${d.dataDir}/x`, "x");
+    expect(d.openFiles()).toEqual([]);
+  });
+
   it("a cut with dropUnsynced false keeps what was written", async () => {
     const d = await device();
     await d.platform().fs.writeFile(`${d.dataDir}/lazy`, "x");

@@ -130,6 +130,8 @@ export class SimDevice {
   lastCut: string | undefined;
   lastBoot: SimBootResult | undefined;
   readonly journal: WriteJournal;
+  /** Handles opened through this device's file systems (every boot) and not closed yet → their device paths. */
+  private readonly openHandles = new Map<object, string>();
 
   private state: DeviceState = "off";
   private session = new BootSession();
@@ -253,6 +255,15 @@ export class SimDevice {
     this.armed = undefined;
   }
 
+  /**
+   * Device paths of the handles opened through this device's file systems and never closed, in opening order.
+   * A cut ends the boot but closes nothing (the calling code's `finally` still runs in this process), so a test
+   * asserting this is empty after its cuts catches handles left to the garbage collector on an error path.
+   */
+  openFiles(): string[] {
+    return [...this.openHandles.values()];
+  }
+
   /** The marker of the system image in `slot`'s system partition; undefined when blank or damaged. */
   async slotMarker(slot: SlotName): Promise<SlotMarker | undefined> {
     const head = await this.readPartitionHead(SLOT_PARTITIONS[slot].system);
@@ -338,6 +349,7 @@ export class SimDevice {
       sysroot: this.sysroot,
       binDir: this.binDir,
       journal: this.journal,
+      openFiles: this.openHandles,
       assertAlive: () => {
         if (!session.alive) throw session.endedBy ?? new SimHalt("the boot has ended");
       },

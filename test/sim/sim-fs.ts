@@ -19,6 +19,11 @@ export interface SimStorageGate {
   /** Counts one durable step; cuts power (reverting unsynced writes, then throwing SimPowerCut) when armed. */
   beforeWrite(what: string): Promise<void>;
   readonly journal: WriteJournal;
+  /**
+   * Handles opened and not yet closed, with the device path each was opened by. A cut or halt does not close them:
+   * code that leaves one open on an error path would leave a real FileHandle to the garbage collector (DEP0137).
+   */
+  readonly openFiles?: Map<object, string>;
 }
 
 
@@ -249,7 +254,9 @@ class SimFileHandle implements FileHandle {
     private readonly label: string,
     private readonly flags: OpenFlags,
     private readonly gate: SimStorageGate,
-  ) {}
+  ) {
+    gate.openFiles?.set(this, label);
+  }
 
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     this.gate.assertAlive();
@@ -286,6 +293,7 @@ class SimFileHandle implements FileHandle {
     // Closing never fails the caller, even after a cut: the descriptor is gone either way.
     if (this.closed) return;
     this.closed = true;
+    this.gate.openFiles?.delete(this);
     await this.fh.close();
   }
 }
