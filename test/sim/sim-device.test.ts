@@ -257,11 +257,14 @@ describe("sim storage: power cuts", () => {
   it("handle-left-open-by-a-cut: openFiles names it until the caller closes it, across boots", async () => {
     const d = await device();
     const fh = await d.platform().fs.open("/dev/disk/by-slot/other/boot", "r+");
-    d.armCut({ atWrite: 1 });
-    await expect(fh.write(Buffer.from("x"), 0, 1, 0)).rejects.toBeInstanceOf(SimPowerCut);
-    await d.boot();
-    expect(d.openFiles()).toEqual(["/dev/disk/by-slot/other/boot"]);
-    await fh.close(); // what a caller's finally does, even after the cut
+    try {
+      d.armCut({ atWrite: 1 });
+      await expect(fh.write(Buffer.from("x"), 0, 1, 0)).rejects.toBeInstanceOf(SimPowerCut);
+      await d.boot();
+      expect(d.openFiles()).toEqual(["/dev/disk/by-slot/other/boot"]);
+    } finally {
+      await fh.close(); // what a caller's finally does, even after the cut
+    }
     expect(d.openFiles()).toEqual([]);
     await d.platform().fs.writeFileDurable(`${d.dataDir}/x`, "x");
     expect(d.openFiles()).toEqual([]);
