@@ -137,6 +137,11 @@ export interface ReadOptions {
    * RSS ~20 MiB lower; see reader/gc-pacer.ts). Default 8 MiB; 0 disables.
    */
   gcPaceBytes?: number;
+  /**
+   * An uncompressed payload file of at least this many bytes, read through a ByteSource, is hashed on a worker thread
+   * (see reader/parallel-sha256.ts): SHA-256 then overlaps the reads and writes. Default 64 MiB; 0 disables.
+   */
+  parallelHashMinBytes?: number;
 }
 
 /** One payload's files, after the header was verified. */

@@ -24,6 +24,7 @@ import { checkCompatibility } from "./depends-check.js";
 import { parseHeaderTar, parseJson } from "./header-parser.js";
 import { parseManifest } from "./manifest.js";
 import { GcPacer } from "./gc-pacer.js";
+import { ParallelSha256 } from "./parallel-sha256.js";
 import { MemberBody } from "./member-body.js";
 
 export const DEFAULT_READ_LIMITS: ReadLimits = {
@@ -64,6 +65,18 @@ function orderError(found: string, expected: string): ArtifactError {
   return new ArtifactError("OTA_ERR_ARTIFACT_MEMBER_ORDER", `artifact: expected ${expected}, found ${JSON.stringify(found)}`, {
     details: { member: found, expected },
   });
+}
+
+/** Payload files from this size on are hashed on a worker thread when read uncompressed through a ByteSource. */
+const DEFAULT_PARALLEL_HASH_MIN_BYTES = 64 * 1024 * 1024;
+
+/** A worker-thread hash, or undefined (then the caller hashes inline) when no worker can be started. */
+function startParallelHash(): ParallelSha256 | undefined {
+  try {
+    return new ParallelSha256();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Destroys a Readable input, closes a ByteSource one. */
@@ -244,7 +257,7 @@ export async function openArtifact(input: Readable | ByteSource, options: ReadOp
       }
     }
 
-    return new ArtifactStream(input, tar, header, lookup, augmentLookup, pending, limits, choice, options.gcPaceBytes);
+    return new ArtifactStream(input, tar, header, lookup, augmentLookup, pending, limits, choice, options.gcPaceBytes, options.parallelHashMinBytes ?? DEFAULT_PARALLEL_HASH_MIN_BYTES);
   } catch (err) {
     return fail(err);
   }
@@ -270,6 +283,7 @@ class ArtifactStream implements OpenedArtifact {
     private readonly limits: ReadLimits,
     private readonly choice: DecompressorChoice,
     gcPaceBytes: number | undefined,
+    private readonly parallelHashMinBytes: number,
   ) {
     this.pacer = new GcPacer(gcPaceBytes);
   }
@@ -411,45 +425,50 @@ class ArtifactStream implements OpenedArtifact {
           });
         }
         this.seen.add(path);
-        const hash = createHash("sha256");
+        const parallel = pulledPlain && this.parallelHashMinBytes > 0 && fh.size >= this.parallelHashMinBytes ? startParallelHash() : undefined;
+        const hash: { update(chunk: Buffer): unknown; digest(encoding: "hex"): string } = parallel ?? createHash("sha256");
         let verdict: Error | undefined;
         let checked = false;
-        const verify = (): Error | undefined => {
-          checked = true;
-          const actual = hash.digest("hex");
-          if (actual === entry.sha256) {
-            out.push({ name: fh.name, size: fh.size, sha256: actual });
-            return undefined;
-          }
-          verdict = new ArtifactError("OTA_ERR_ARTIFACT_CHECKSUM_MISMATCH", `${path}: sha256 ${actual} does not match the manifest (${entry.sha256})`, {
-            details: { member: path, expected: entry.sha256, actual },
+        try {
+          const verify = (): Error | undefined => {
+            checked = true;
+            const actual = hash.digest("hex");
+            if (actual === entry.sha256) {
+              out.push({ name: fh.name, size: fh.size, sha256: actual });
+              return undefined;
+            }
+            verdict = new ArtifactError("OTA_ERR_ARTIFACT_CHECKSUM_MISMATCH", `${path}: sha256 ${actual} does not match the manifest (${entry.sha256})`, {
+              details: { member: path, expected: entry.sha256, actual },
+            });
+            return verdict;
+          };
+          const body = new MemberBody(inner, {
+            onData: (c) => {
+              hash.update(c);
+              // pulled without decompression, no chunk is ever allocated: nothing for the pacer to collect
+              if (!pulledPlain) this.pacer.add(c.length);
+            },
+            onEnd: verify,
+            mapError: (e) => this.aborted ?? e,
           });
-          return verdict;
-        };
-        const body = new MemberBody(inner, {
-          onData: (c) => {
-            hash.update(c);
-            // pulled without decompression, no chunk is ever allocated: nothing for the pacer to collect
-            if (!pulledPlain) this.pacer.add(c.length);
-          },
-          onEnd: verify,
-          mapError: (e) => this.aborted ?? e,
-        });
-        yield {
-          name: fh.name,
-          size: fh.size,
-          get stream() {
-            return body.stream;
-          },
-          read: (buffer, offset, length) => body.read(buffer, offset, length),
-        };
-        await body.settle();
-        if (!body.complete) {
-          body.abandon();
-          await inner.skipBody((c) => hash.update(c));
+          yield {
+            name: fh.name,
+            size: fh.size,
+            get stream() {
+              return body.stream;
+            },
+            read: (buffer, offset, length) => body.read(buffer, offset, length),
+          };
+          await body.settle();
+          if (!body.complete) {
+            body.abandon();
+            await inner.skipBody((c) => hash.update(c));
+          }
+          if (!checked) verify();
+          if (verdict !== undefined) throw verdict;
+        } finally {
+          if (!checked) parallel?.dispose();
         }
-        if (!checked) verify();
-        if (verdict !== undefined) throw verdict;
       }
     } finally {
       await outerBody.settle();

@@ -114,7 +114,8 @@ async function readAllOnce(buf: Buffer, options: ReadOptions, chunk: number, mod
     for (let i = 0; i < buf.length; i += chunk) chunks.push(buf.subarray(i, i + chunk));
     a = await openArtifact(Readable.from(chunks), options);
   } else {
-    a = await openArtifact(bufferSource(buf), options);
+    // parallel hashing from the first byte, so every uncompressed test payload also runs the worker-thread hash
+    a = await openArtifact(bufferSource(buf), { parallelHashMinBytes: 1, ...options });
   }
   const files: Array<{ name: string; data: Buffer }> = [];
   for await (const p of a.payloads()) {
