@@ -5,6 +5,7 @@ import { dirname, basename, join } from "node:path";
 import type { Compression, KeyInput } from "../artifact-header.js";
 import { ArtifactError, isArtifactError } from "../errors.js";
 import { openArtifact } from "../reader/open-artifact.js";
+import { fileSource } from "../tar/byte-source.js";
 import { readRpiUpdate } from "../rpi/read-rpi-update.js";
 import { rpiAbSlotWriteOptions } from "../rpi/rpi-ab-slot.js";
 import { encodeSparseFile } from "../sparse/sparse-encoder.js";
@@ -234,7 +235,8 @@ async function openFile(path: string, keys: KeyInput[]) {
   } catch (err) {
     throw new ArtifactError("OTA_ERR_ARTIFACT_IO", `${path}: cannot open (${(err as Error).message})`, { cause: err });
   }
-  return openArtifact(createReadStream(path, { highWaterMark: 256 * 1024 }), { verifyKeys: keys });
+  // pulled into reused buffers: validating a 1 GiB image allocates nothing per chunk
+  return openArtifact(await fileSource(path), { verifyKeys: keys });
 }
 
 async function cmdRead(p: Parsed, validateOnly: boolean): Promise<number> {

@@ -4,6 +4,8 @@ import { isByteSource } from "./byte-source.js";
 
 /** Pull-mode staging buffer: headers and small reads go through it; larger reads bypass it (see readInto). */
 const STAGING_BYTES = 64 * 1024;
+/** Pull-mode skip buffer: draining goes in large reads (allocated on the first long skip). */
+const SKIP_BYTES = 1024 * 1024;
 
 /**
  * Reads exact or bounded byte counts; EOF is reported, never invented. Two modes:
@@ -18,6 +20,7 @@ export class ByteReader {
   private readonly iterator: AsyncIterator<Buffer | Uint8Array | string> | undefined;
   private readonly pull: ByteSource | undefined;
   private staging: Buffer | undefined;
+  private scratch: Buffer | undefined;
   /** Total bytes handed out (or skipped) so far. */
   consumed = 0;
 
@@ -108,6 +111,15 @@ export class ByteReader {
   async skip(n: number, onData?: (b: Buffer) => void): Promise<number> {
     let left = n;
     while (left > 0) {
+      if (this.pull !== undefined && this.pos >= this.chunk.length && left >= STAGING_BYTES) {
+        // a long skip (an unread payload being drained and hashed) reads in big steps through one scratch buffer
+        this.scratch ??= Buffer.allocUnsafe(SKIP_BYTES);
+        const got = await this.readInto(this.scratch, 0, Math.min(left, SKIP_BYTES));
+        if (got === 0) break;
+        onData?.(this.scratch.subarray(0, got));
+        left -= got;
+        continue;
+      }
       const part = await this.read(Math.min(left, 1 << 20));
       if (part === null) break;
       onData?.(part);

@@ -1,4 +1,5 @@
 // ByteSource: a pull source that fills the caller's buffer, so a stream of any length runs through reused buffers.
+import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 
 /**
@@ -48,4 +49,26 @@ export function sourceReadable(source: ByteSource, chunkBytes = 256 * 1024): Rea
       );
     },
   });
+}
+
+/** A ByteSource over a file: positional reads into the caller's buffer; closed at the end or by `close`. */
+export async function fileSource(path: string): Promise<ByteSource> {
+  const handle = await open(path, "r");
+  let position = 0;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    async read(buffer, offset, length) {
+      if (closed) return 0;
+      const { bytesRead } = await handle.read(buffer, offset, length, position);
+      position += bytesRead;
+      if (bytesRead === 0) await close();
+      return bytesRead;
+    },
+    close,
+  };
 }
