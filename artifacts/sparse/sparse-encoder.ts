@@ -100,7 +100,13 @@ export async function encodeSparseFile(path: string, options: SparseEncodeOption
     }
   }
   const encodedSize = runs.reduce((n, r) => n + 12 + (r.type === CHUNK_RAW ? r.blocks * blockSize : r.type === CHUNK_FILL ? 4 : 0), 28);
-  return Object.assign(Readable.from(emit(), { objectMode: false }), { encodedSize });
+  const stream = Readable.from(emit(), { objectMode: false });
+  // Destroyed before its first read, the generator never starts and its finally never runs: close the file here too
+  // (a second close is harmless).
+  stream.once("close", () => {
+    fh.close().catch(() => undefined);
+  });
+  return Object.assign(stream, { encodedSize });
 }
 
 /** Encodes an in-memory image (tests). */

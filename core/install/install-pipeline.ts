@@ -90,8 +90,10 @@ export class InstallPipeline {
     // A source with a pull side (local files, devices) is read into reused buffers; others stream through FileDigest.
     const pulled = opened.pull ? new PulledArtifact(opened.pull, request.sha256 !== undefined, signal) : undefined;
     const digest = new FileDigest(CHUNK_HWM, request.sha256 !== undefined);
+    // in pull mode the reads themselves fail once the signal fired (PulledArtifact); closing ends one in flight
     const onAbort = (): void => {
-      opened.stream.destroy(new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled"));
+      if (pulled !== undefined) pulled.close().catch(() => undefined);
+      else opened.stream.destroy(new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled"));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     if (pulled === undefined) {
@@ -186,8 +188,8 @@ export class InstallPipeline {
       });
       return result;
     } catch (err) {
-      opened.stream.destroy();
-      await pulled?.close().catch(() => undefined);
+      if (pulled !== undefined) await pulled.close().catch(() => undefined);
+      else opened.stream.destroy();
       digest.destroy();
       input?.abort();
       const error = signal.aborted && !isOtaError(err) ? new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled", { cause: err }) : toInstallError(err);

@@ -34,7 +34,13 @@ export class FileSource implements ArtifactSource {
       throw asOtaError(err, "OTA_ERR_SOURCE_READ", path);
     }
     const fh = handle;
-    const size = stat.isBlockDevice ? await fh.size() : stat.size;
+    let size: number;
+    try {
+      size = stat.isBlockDevice ? await fh.size() : stat.size;
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw asOtaError(err, "OTA_ERR_SOURCE_READ", path);
+    }
     const meter = new ProgressMeter(this.platform.clock, size, options.onProgress);
     let position = 0;
     let closed = false;
@@ -43,7 +49,8 @@ export class FileSource implements ArtifactSource {
       closed = true;
       await fh.close();
     };
-    const stream = new Readable({
+    // The stream is made on first use: a consumer of the pull side never creates it (nor its abort listener).
+    const makeStream = (): Readable => new Readable({
       highWaterMark: CHUNK,
       read(): void {
         const buffer = Buffer.allocUnsafe(CHUNK);
@@ -82,6 +89,8 @@ export class FileSource implements ArtifactSource {
         try {
           n = await fh.read(buffer, offset, length, position);
         } catch (err) {
+          // a read cut short by the abort (the handle closed under it) is the abort, not a read error
+          if (options.signal?.aborted === true) throw new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read cancelled`, { cause: err });
           throw asOtaError(err, "OTA_ERR_SOURCE_READ", path);
         }
         if (n === 0) {
@@ -96,15 +105,28 @@ export class FileSource implements ArtifactSource {
       },
       close,
     };
-    if (options.signal) {
+    let stream: Readable | undefined;
+    const streamed = (): Readable => {
+      if (stream !== undefined) return stream;
+      const made = (stream = makeStream());
       const signal = options.signal;
-      const onAbort = (): void => {
-        stream.destroy(new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read cancelled`));
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-      stream.once("close", () => signal.removeEventListener("abort", onAbort));
-    }
-    return { stream, pull, size, displayName: path };
+      if (signal) {
+        const onAbort = (): void => {
+          made.destroy(new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read cancelled`));
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+        made.once("close", () => signal.removeEventListener("abort", onAbort));
+      }
+      return made;
+    };
+    return {
+      get stream() {
+        return streamed();
+      },
+      pull,
+      size,
+      displayName: path,
+    };
   }
 }
