@@ -80,17 +80,18 @@ export class FileSource implements ArtifactSource {
     });
     // the pull side shares the position and the handle: a consumer uses it or the stream, not both
     let ended = false;
+    const aborted = (): boolean => options.signal?.aborted === true;
     const pull = {
       async read(buffer: Buffer, offset: number, length: number): Promise<number> {
         if (ended) return 0;
         if (closed) throw new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read after close`);
-        if (options.signal?.aborted === true) throw new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read cancelled`);
+        if (aborted()) throw new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read cancelled`);
         let n: number;
         try {
           n = await fh.read(buffer, offset, length, position);
         } catch (err) {
           // a read cut short by the abort (the handle closed under it) is the abort, not a read error
-          if (options.signal?.aborted === true) throw new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read cancelled`, { cause: err });
+          if (aborted()) throw new OtaError("OTA_ERR_INSTALL_ABORTED", `${path}: read cancelled`, { cause: err });
           throw asOtaError(err, "OTA_ERR_SOURCE_READ", path);
         }
         if (n === 0) {
