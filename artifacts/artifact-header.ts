@@ -139,7 +139,8 @@ export interface ReadOptions {
   gcPaceBytes?: number;
   /**
    * An uncompressed payload file of at least this many bytes, read through a ByteSource, is hashed on a worker thread
-   * (see reader/parallel-sha256.ts): SHA-256 then overlaps the reads and writes. Default 64 MiB; 0 disables.
+   * (see reader/parallel-sha256.ts): SHA-256 then overlaps the reads and writes. Default 64 MiB with 4 or more CPUs,
+   * otherwise 0 (disabled: on 2 cores the worker measured slower than hashing inline).
    */
   parallelHashMinBytes?: number;
 }

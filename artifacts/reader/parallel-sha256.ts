@@ -4,8 +4,11 @@ import { Worker } from "node:worker_threads";
 /** Ring geometry: 4 slots of 256 KiB (1 MiB shared), enough to keep the worker busy while the main thread reads. */
 const SLOT_BYTES = 256 * 1024;
 const SLOTS = 4;
-/** Control words: [published, consumed, finished, digest ready]; then slot lengths; then the 32-byte digest. */
-const CTL_WORDS = 4;
+/**
+ * Control words: [published, consumed, finished, digest ready, bell]; then slot lengths; then the 32-byte digest.
+ * The main thread rings the bell (increments it) after each publish and at the finish; the worker sleeps on it.
+ */
+const CTL_WORDS = 5;
 const DIGEST_AT = (CTL_WORDS + SLOTS) * 4;
 const DATA_AT = DIGEST_AT + 64;
 /** Without progress for this long the worker is taken for dead (its events cannot arrive while we block). */
@@ -21,11 +24,12 @@ const lens = new Int32Array(sab, ctlWords * 4, slots);
 const data = Buffer.from(sab, dataAt, slotBytes * slots);
 const hash = createHash("sha256");
 for (;;) {
+  const bell = Atomics.load(ctl, 4);
   const published = Atomics.load(ctl, 0);
   const consumed = Atomics.load(ctl, 1);
   if (consumed === published) {
     if (Atomics.load(ctl, 2) === 1) break;
-    Atomics.wait(ctl, 0, published, 20);
+    Atomics.wait(ctl, 4, bell, 20);
     continue;
   }
   const i = consumed % slots;
@@ -44,7 +48,8 @@ Atomics.notify(ctl, 3);
  * on a second core it overlaps the I/O. `update` copies into the ring (a memcpy) and, only when all slots are full,
  * blocks the main thread on Atomics.wait until the worker frees one — a bound of one slot's hashing time (~0.15 ms).
  * `digest` waits for the worker to finish. Memory: the 1 MiB ring plus the worker's isolate (~10 MB), so the
- * reader uses it only for large uncompressed payloads. Throws at construction when a worker cannot be started.
+ * reader uses it only for large uncompressed payloads, and only with a core to spare (see open-artifact.ts). Throws
+ * at construction when a worker cannot be started.
  */
 export class ParallelSha256 {
   private readonly sab = new SharedArrayBuffer(DATA_AT + SLOT_BYTES * SLOTS);
@@ -84,7 +89,7 @@ export class ParallelSha256 {
       this.lens[i] = n;
       this.published += 1;
       Atomics.store(this.ctl, 0, this.published);
-      Atomics.notify(this.ctl, 0);
+      this.ring();
       pos += n;
     }
     return this;
@@ -93,7 +98,7 @@ export class ParallelSha256 {
   /** Waits for the worker to hash what is left, then returns the digest (hex) and lets the worker end. */
   digest(encoding: "hex"): string {
     Atomics.store(this.ctl, 2, 1);
-    Atomics.notify(this.ctl, 0);
+    this.ring();
     this.waitFor(3, () => Atomics.load(this.ctl, 3) === 1);
     this.done = true;
     return Buffer.from(this.sab, DIGEST_AT, 32).toString(encoding);
@@ -105,6 +110,11 @@ export class ParallelSha256 {
     this.worker.terminate().catch(() => undefined);
   }
 
+  private ring(): void {
+    Atomics.add(this.ctl, 4, 1);
+    Atomics.notify(this.ctl, 4);
+  }
+
   /**
    * Blocks until `ready()`, sleeping on control word `word`. The worker's error/exit events cannot be delivered while
    * the main thread blocks, so a worker that makes no progress for STALL_MS is reported as failed.
@@ -112,9 +122,12 @@ export class ParallelSha256 {
   private waitFor(word: number, ready: () => boolean): void {
     let last = Atomics.load(this.ctl, 1);
     let since = Date.now();
-    while (!ready()) {
+    for (;;) {
+      // the word is read before the check, so a change between the two ends the wait at once (no lost wake-up)
+      const seen = Atomics.load(this.ctl, word);
+      if (ready()) return;
       if (this.failure !== undefined) throw this.failure;
-      Atomics.wait(this.ctl, word, Atomics.load(this.ctl, word), 20);
+      Atomics.wait(this.ctl, word, seen, 20);
       const consumed = Atomics.load(this.ctl, 1);
       if (consumed !== last) {
         last = consumed;
