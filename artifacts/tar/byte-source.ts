@@ -19,6 +19,41 @@ export function isByteSource(input: unknown): input is ByteSource {
   return typeof input === "object" && input !== null && typeof (input as ByteSource).read === "function" && typeof (input as { pipe?: unknown }).pipe !== "function";
 }
 
+/** A ByteSource whose first bytes can be looked at before anyone reads them: `read` delivers them again. */
+export class PeekableSource implements ByteSource {
+  private head: Buffer | undefined;
+
+  constructor(private readonly source: ByteSource) {}
+
+  /** Up to `n` leading bytes (fewer when the source is shorter). Only the first call reads. */
+  async peek(n: number): Promise<Buffer> {
+    if (this.head === undefined) {
+      const head = Buffer.alloc(n);
+      let got = 0;
+      while (got < n) {
+        const k = await this.source.read(head, got, n - got);
+        if (k === 0) break;
+        got += k;
+      }
+      this.head = head.subarray(0, got);
+    }
+    return this.head;
+  }
+
+  read(buffer: Buffer, offset: number, length: number): Promise<number> {
+    if (this.head !== undefined && this.head.length > 0) {
+      const n = this.head.copy(buffer, offset, 0, Math.min(length, this.head.length));
+      this.head = this.head.subarray(n);
+      return Promise.resolve(n);
+    }
+    return this.source.read(buffer, offset, length);
+  }
+
+  close(): Promise<void> {
+    return this.source.close?.() ?? Promise.resolve();
+  }
+}
+
 /**
  * A Readable over `source`, for consumers that need a stream. Each chunk is a fresh buffer (the stream owns what it
  * pushes), read `chunkBytes` at a time with the Readable's usual backpressure.

@@ -2,6 +2,7 @@
 import { createHash, type Hash } from "node:crypto";
 import type { OpenedArtifact } from "../capabilities/artifact-source.js";
 import { OtaError } from "../errors/index.js";
+import { PeekableSource } from "../../artifacts/tar/byte-source.js";
 
 type Pull = NonNullable<OpenedArtifact["pull"]>;
 
@@ -13,7 +14,7 @@ type Pull = NonNullable<OpenedArtifact["pull"]>;
 export class PulledArtifact {
   readonly hash: Hash | undefined;
   bytes = 0;
-  private head: Buffer | undefined;
+  private readonly source: PeekableSource;
 
   constructor(
     private readonly pull: Pull,
@@ -21,30 +22,16 @@ export class PulledArtifact {
     private readonly signal: AbortSignal,
   ) {
     this.hash = hashing ? createHash("sha256") : undefined;
+    this.source = new PeekableSource({ read: (buffer, offset, length) => this.take(buffer, offset, length) });
   }
 
   /** Up to `n` leading bytes (fewer when the file is shorter); later reads deliver them again. */
-  async peek(n: number): Promise<Buffer> {
-    if (this.head === undefined) {
-      const head = Buffer.alloc(n);
-      let got = 0;
-      while (got < n) {
-        const k = await this.take(head, got, n - got);
-        if (k === 0) break;
-        got += k;
-      }
-      this.head = head.subarray(0, got);
-    }
-    return this.head;
+  peek(n: number): Promise<Buffer> {
+    return this.source.peek(n);
   }
 
-  async read(buffer: Buffer, offset: number, length: number): Promise<number> {
-    if (this.head !== undefined && this.head.length > 0) {
-      const n = this.head.copy(buffer, offset, 0, Math.min(length, this.head.length));
-      this.head = this.head.subarray(n);
-      return n;
-    }
-    return this.take(buffer, offset, length);
+  read(buffer: Buffer, offset: number, length: number): Promise<number> {
+    return this.source.read(buffer, offset, length);
   }
 
   /** Reads what is left (tar padding after the last member), so the count and hash cover the whole file. */

@@ -9,6 +9,7 @@ import type { Logger } from "../../core/logging/logger.js";
 import { guardTarget } from "./target-guard.js";
 import { FrameWriter, readFully, type FrameStats } from "./frame-writer.js";
 import { openSparseImage, SPARSE_MAGIC } from "./sparse-input.js";
+import { PeekableSource, sourceReadable } from "../../artifacts/tar/byte-source.js";
 
 export interface ImageWriteOptions {
   frameBytes: number;
@@ -87,8 +88,8 @@ export async function writeImage(
   try {
     const capacity = await fh.size();
     // Pull mode (the artifact offers `read`): the image goes straight into the frame buffers.
-    const pull = file.read?.bind(file);
-    const head = pull !== undefined ? await readHead(pull, 4) : await peek(file.stream, 4);
+    const pulled = file.read !== undefined ? new PeekableSource({ read: file.read.bind(file) }) : undefined;
+    const head = pulled !== undefined ? await pulled.peek(4) : await peek(file.stream, 4);
     const sparse = head.length === 4 && head.readUInt32LE(0) === SPARSE_MAGIC;
     const writer = new FrameWriter(
       fh,
@@ -100,7 +101,7 @@ export async function writeImage(
     );
     let imageBytes: number;
     if (sparse) {
-      const input = pull !== undefined ? await replayedStream(head, pull) : file.stream;
+      const input = pulled !== undefined ? sourceReadable(pulled) : file.stream;
       const image = await openSparseImage(input, label);
       imageBytes = image.totalBytes;
       checkSize(label, imageBytes, capacity);
@@ -114,12 +115,11 @@ export async function writeImage(
       imageBytes = file.size;
       checkSize(label, imageBytes, capacity);
       let offset = 0;
-      if (pull !== undefined) {
-        await writer.write(0, head);
-        offset = head.length + (await writer.pull(head.length, (buffer, at, length) => {
+      if (pulled !== undefined) {
+        offset = await writer.pull(0, (buffer, at, length) => {
           options.signal.throwIfAborted();
-          return pull(buffer, at, length);
-        }));
+          return pulled.read(buffer, at, length);
+        });
       } else {
         for await (const chunk of file.stream as AsyncIterable<Buffer>) {
           await writer.write(offset, chunk);
@@ -165,36 +165,6 @@ export async function writeImage(
   } finally {
     await fh.close().catch(() => undefined);
   }
-}
-
-type Pull = (buffer: Buffer, offset: number, length: number) => Promise<number>;
-
-/** The first `n` bytes through `pull` (fewer when the file is shorter). */
-async function readHead(pull: Pull, n: number): Promise<Buffer> {
-  const head = Buffer.alloc(n);
-  let got = 0;
-  while (got < n) {
-    const k = await pull(head, got, n - got);
-    if (k === 0) break;
-    got += k;
-  }
-  return head.subarray(0, got);
-}
-
-/** A Readable of `head` followed by the rest of `pull` (the sparse decoder reads a stream). */
-async function replayedStream(head: Buffer, pull: Pull): Promise<Readable> {
-  const { sourceReadable } = await import("../../artifacts/index.js");
-  let replay: Buffer | undefined = head;
-  return sourceReadable({
-    read: (buffer, offset, length) => {
-      if (replay !== undefined && replay.length > 0) {
-        const n = replay.copy(buffer, offset, 0, Math.min(length, replay.length));
-        replay = replay.subarray(n);
-        return Promise.resolve(n);
-      }
-      return pull(buffer, offset, length);
-    },
-  });
 }
 
 function checkSize(label: string, imageBytes: number, capacity: number): void {
