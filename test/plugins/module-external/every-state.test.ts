@@ -1,27 +1,22 @@
 // Every Update Module v3 state and query reaches the executable as exactly `<STATE> <absolute tree>`, cwd = tree.
 import { Readable } from "node:stream";
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExternalModule } from "../../../plugins/module-external/external-module.js";
-import { NodePlatform } from "../../../core/platform/index.js";
+import type { NodePlatform } from "../../../core/platform/index.js";
 import type { ModuleContext, PayloadFile } from "../../../core/capabilities/update-module.js";
 import { isOtaError } from "../../../core/errors/index.js";
 import { memoryLogger, moduleContext } from "../../core/install/install-fixtures.js";
+import { moduleRoot } from "./module-root.js";
 
-const FIXTURE = new URL("../../fixtures/modules/args-module", import.meta.url).pathname;
 const EXE = "/usr/lib/ota-agent/modules/args-module";
 let root: string;
 let platform: NodePlatform;
 const log = memoryLogger();
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "ota-modstates-"));
-  await mkdir(join(root, "usr/lib/ota-agent/modules"), { recursive: true });
-  await copyFile(FIXTURE, join(root, EXE));
-  await chmod(join(root, EXE), 0o755);
-  platform = new NodePlatform({ sysroot: root });
+  ({ root, platform } = await moduleRoot("ota-modstates-", "args-module", EXE));
 });
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });

@@ -1,27 +1,22 @@
 // Update Module v3 protocol with real shell modules: module tree, streaming via stream-next, files/ mode, queries, faults.
 import { Readable } from "node:stream";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile, chmod } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExternalModule } from "../../../plugins/module-external/external-module.js";
 import { discoverModules } from "../../../plugins/module-external/module-discovery.js";
-import { NodePlatform } from "../../../core/platform/index.js";
+import type { NodePlatform } from "../../../core/platform/index.js";
 import type { PayloadFile, ModuleContext } from "../../../core/capabilities/update-module.js";
 import { isOtaError } from "../../../core/errors/index.js";
 import { memoryLogger, moduleContext, pseudoRandom } from "../../core/install/install-fixtures.js";
+import { moduleRoot } from "./module-root.js";
 
-const FIXTURE = new URL("../../fixtures/modules/test-module", import.meta.url).pathname;
 let root: string;
 let platform: NodePlatform;
 const log = memoryLogger();
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "ota-modext-"));
-  await mkdir(join(root, "usr/share/mender/modules/v3"), { recursive: true });
-  await copyFile(FIXTURE, join(root, "usr/share/mender/modules/v3/test-module"));
-  await chmod(join(root, "usr/share/mender/modules/v3/test-module"), 0o755);
-  platform = new NodePlatform({ sysroot: root });
+  ({ root, platform } = await moduleRoot("ota-modext-", "test-module", "/usr/share/mender/modules/v3/test-module"));
   log.lines.length = 0;
 });
 afterEach(async () => {

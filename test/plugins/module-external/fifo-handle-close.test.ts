@@ -1,14 +1,13 @@
 // FIFO descriptors the module driver opens are closed on every path, including a failed write or a failed second open.
 import { Readable } from "node:stream";
-import { chmod, copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import type * as FsPromises from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { ExternalModule } from "../../../plugins/module-external/external-module.js";
-import { NodePlatform } from "../../../core/platform/index.js";
+import type { NodePlatform } from "../../../core/platform/index.js";
 import type { ModuleContext, PayloadFile } from "../../../core/capabilities/update-module.js";
 import { memoryLogger, moduleContext, pseudoRandom } from "../../core/install/install-fixtures.js";
+import { moduleRoot } from "./module-root.js";
 
 /** What the next blocking write-only open of stream-next does: a handle whose writes fail, or a failed open. */
 type Fault = "write-epipe" | "open-fails" | undefined;
@@ -45,18 +44,13 @@ vi.mock("node:fs/promises", async (importOriginal) => {
   return { ...real, default: { ...real, open }, open };
 });
 
-const FIXTURE = new URL("../../fixtures/modules/test-module", import.meta.url).pathname;
 const EXE = "/usr/share/mender/modules/v3/test-module";
 let root: string;
 let platform: NodePlatform;
 const log = memoryLogger();
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "ota-modext-fd-"));
-  await mkdir(join(root, "usr/share/mender/modules/v3"), { recursive: true });
-  await copyFile(FIXTURE, join(root, EXE));
-  await chmod(join(root, EXE), 0o755);
-  platform = new NodePlatform({ sysroot: root });
+  ({ root, platform } = await moduleRoot("ota-modext-fd-", "test-module", EXE));
   opened.handles.length = 0;
   opened.fault = undefined;
 });
