@@ -1,7 +1,6 @@
 // The Download state over HTTP with a connection dropped mid-payload: resumed, same bytes in the slot, checksums pass.
 import { execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import { AbImageModule } from "../../../plugins/module-ab-image/ab-image-module.
 import { isOtaError } from "../../../core/errors/index.js";
 import { FakeBootloader, makeSlotRoot, memoryLogger, pseudoRandom, testConfig, type SlotRoot } from "./install-fixtures.js";
 import { toolsInstalled } from "../../helpers/tools-installed.js";
+import { closeServer, listenLoopback } from "../../helpers/loopback-server.js";
 
 const hasMenderArtifact = toolsInstalled("mender-artifact");
 
@@ -45,12 +45,10 @@ beforeEach(async () => {
     }
     res.end(artifact.subarray(start));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenLoopback(server);
 });
 afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await closeServer(server);
   await sr.cleanup();
 });
 

@@ -1,11 +1,11 @@
 // HttpSource under a slow consumer: time the writer spends not reading is backpressure, not a stalled server.
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpSource } from "../../../core/install/sources/http-source.js";
 import { NodePlatform } from "../../../core/platform/index.js";
 import { memoryLogger, pseudoRandom } from "./install-fixtures.js";
+import { closeServer, listenLoopback } from "../../helpers/loopback-server.js";
 
 const body = pseudoRandom(4 * 1024 * 1024, 17);
 let requests = 0;
@@ -18,12 +18,10 @@ beforeAll(async () => {
     res.writeHead(200, { etag: '"v1"', "content-length": body.length, "accept-ranges": "bytes" });
     res.end(body);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenLoopback(server);
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await closeServer(server);
 });
 
 describe("HttpSource with a slow consumer", () => {

@@ -1,12 +1,12 @@
 // HttpSource resume edge cases: a 206 at the wrong offset, Last-Modified as the only validator, no validator at all.
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HttpSource } from "../../../core/install/sources/http-source.js";
 import { NodePlatform } from "../../../core/platform/index.js";
 import { isOtaError } from "../../../core/errors/index.js";
 import { memoryLogger, pseudoRandom } from "./install-fixtures.js";
+import { closeServer, listenLoopback } from "../../helpers/loopback-server.js";
 
 const body = pseudoRandom(2 * 1024 * 1024, 23);
 const DROP_AT = 700_001;
@@ -38,12 +38,10 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
 
 beforeAll(async () => {
   server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenLoopback(server);
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await closeServer(server);
 });
 beforeEach(() => {
   requests = [];

@@ -8,6 +8,7 @@ import { NodePlatform } from "../../../core/platform/index.js";
 import { isOtaError } from "../../../core/errors/index.js";
 import type { SourceProgress } from "../../../core/capabilities/artifact-source.js";
 import { memoryLogger, pseudoRandom } from "./install-fixtures.js";
+import { closeServer, listenLoopback } from "../../helpers/loopback-server.js";
 
 const body = pseudoRandom(3 * 1024 * 1024, 7);
 const sha = createHash("sha256").update(body).digest("hex");
@@ -59,12 +60,10 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
 
 beforeAll(async () => {
   server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenLoopback(server);
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await closeServer(server);
 });
 beforeEach(() => {
   requests = [];
