@@ -1,5 +1,6 @@
 // Test kit: in-memory artifact crafting (valid and deliberately broken), key generation and read helpers.
 import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { vi } from "vitest";
 import { Readable, Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { openArtifact } from "../../artifacts/reader/open-artifact.js";
@@ -201,3 +202,18 @@ export function testKeys() {
 
 export const pem = (k: KeyObject): string =>
   k.type === "public" ? (k.export({ type: "spki", format: "pem" }) as string) : (k.export({ type: "pkcs8", format: "pem" }) as string);
+
+/** Runs the `ota-artifact` CLI in process, capturing what it prints; resolves with its exit code. */
+export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import("../../artifacts/cli/main.js");
+  let out = "";
+  let err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}

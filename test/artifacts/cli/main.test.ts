@@ -3,9 +3,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../../artifacts/cli/main.js";
-import { readAll } from "../artifact-kit.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { readAll, runCli } from "../artifact-kit.js";
 import { SAMPLE_ARTIFACTS, SAMPLE_INPUTS } from "../fixture-paths.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ota-cli-"));
@@ -14,18 +13,7 @@ const INPUTS = SAMPLE_INPUTS;
 const SAMPLES = SAMPLE_ARTIFACTS;
 const p = (n: string) => join(dir, n);
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const ed = generateKeyPairSync("ed25519");

@@ -4,27 +4,15 @@ import { generateKeyPairSync } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../../artifacts/cli/main.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeSparseBuffer } from "../../../artifacts/sparse/sparse-encoder.js";
-import { readAll, sha, tar } from "../artifact-kit.js";
+import { readAll, runCli, sha, tar } from "../artifact-kit.js";
 import { SAMPLE_ARTIFACTS, SAMPLE_INPUTS } from "../fixture-paths.js";
 
 const hasTool = spawnSync("mender-artifact", ["--version"]).status === 0;
 const hasZstd = spawnSync("zstd", ["--version"]).status === 0;
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 /** The outer members of an artifact as name → body sha256, in order. */
 function members(path: string): Array<[string, string]> {
