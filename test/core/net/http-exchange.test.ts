@@ -1,26 +1,22 @@
 // The bounded HTTP exchange against loopback servers that misbehave: oversize, dropped, hanging and aborted replies.
 import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { exchange, statusError } from "../../../core/net/http-exchange.js";
 import { otaRejection } from "../../helpers/ota-rejection.js";
+import { closeServer, listenLoopback } from "../../helpers/loopback-server.js";
 
 let server: Server | undefined;
 afterEach(async () => {
   const s = server;
   server = undefined;
-  if (s) await new Promise<void>((resolve) => {
-    s.closeAllConnections();
-    s.close(() => resolve());
-  });
+  if (s) await closeServer(s);
 });
 
 /** A loopback server answering every request with `reply`; resolves to its base URL. */
 async function serve(reply: (res: ServerResponse) => void): Promise<URL> {
   const s = createServer((_req, res) => reply(res));
   server = s;
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  return new URL(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
+  return new URL(`${await listenLoopback(s)}/`);
 }
 
 describe("exchange", () => {

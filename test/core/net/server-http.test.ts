@@ -1,6 +1,5 @@
 // ServerHttp: the configured deadline and CA file apply to every request; the debug line never carries headers.
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,16 +8,14 @@ import { NodePlatform } from "../../../core/platform/index.js";
 import { ServerHttp } from "../../../core/net/server-http.js";
 import { MemoryLogger } from "../../sim/server/memory-logger.js";
 import { otaRejection } from "../../helpers/ota-rejection.js";
+import { closeServer, listenLoopback } from "../../helpers/loopback-server.js";
 
 let server: Server | undefined;
 let root: string | undefined;
 afterEach(async () => {
   const s = server;
   server = undefined;
-  if (s) await new Promise<void>((resolve) => {
-    s.closeAllConnections();
-    s.close(() => resolve());
-  });
+  if (s) await closeServer(s);
   if (root) await rm(root, { recursive: true, force: true });
   root = undefined;
 });
@@ -31,8 +28,7 @@ async function setup(config: { requestTimeoutSeconds: number; serverCertificate?
     res.end("ok");
   });
   server = s;
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const url = new URL(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
+  const url = new URL(`${await listenLoopback(s)}/`);
   const log = new MemoryLogger();
   const http = new ServerHttp(new NodePlatform({ sysroot: root }).fs, log, { skipVerify: false, ...config });
   return { url, log, http, requests: () => requests };
