@@ -40,6 +40,17 @@ class FileDigest extends Transform {
 /** Buffering of the digest stage: one source read (see FileSource), so few bytes are in flight. */
 const CHUNK_HWM = 256 * 1024;
 
+/** Pipes `stream` through a FileDigest (the stream mode of counting and hashing the artifact file). */
+function digestOf(stream: Readable, hashing: boolean): FileDigest {
+  const digest = new FileDigest(CHUNK_HWM, hashing);
+  stream.on("error", (err) => digest.destroy(err));
+  // readers see a failure through their reads; this listener only keeps a failure that happens while no reader
+  // is attached (between sniffing and parsing, or after a module gave up) from becoming an uncaught exception
+  digest.on("error", () => undefined);
+  stream.pipe(digest);
+  return digest;
+}
+
 /** Reads what is left of a stream (tar padding after the last member) so the whole-file hash covers it. */
 async function drain(stream: Readable): Promise<void> {
   for await (const _chunk of stream) {
@@ -87,28 +98,22 @@ export class InstallPipeline {
     });
     log.info({ event: "install.download.start", source: source.name, uri: opened.displayName, size: opened.size });
 
-    // A source with a pull side (local files, devices) is read into reused buffers; others stream through FileDigest.
-    const pulled = opened.pull ? new PulledArtifact(opened.pull, request.sha256 !== undefined, signal) : undefined;
-    const digest = new FileDigest(CHUNK_HWM, request.sha256 !== undefined);
+    // The artifact's bytes, counted and (when a whole-file SHA-256 is expected) hashed: a source with a pull side
+    // (local files, devices) is read into reused buffers; any other streams through FileDigest.
+    const hashing = request.sha256 !== undefined;
+    const bytes = opened.pull ? new PulledArtifact(opened.pull, hashing, signal) : digestOf(opened.stream, hashing);
     // in pull mode the reads themselves fail once the signal fired (PulledArtifact); closing ends one in flight
     const onAbort = (): void => {
-      if (pulled !== undefined) pulled.close().catch(() => undefined);
+      if (bytes instanceof PulledArtifact) bytes.close().catch(() => undefined);
       else opened.stream.destroy(new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled"));
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    if (pulled === undefined) {
-      opened.stream.on("error", (err) => digest.destroy(err));
-      // readers see a failure through their reads; this listener only keeps a failure that happens while no reader
-      // is attached (between sniffing and parsing, or after a module gave up) from becoming an uncaught exception
-      digest.on("error", () => undefined);
-      opened.stream.pipe(digest);
-    }
     if (signal.aborted) onAbort();
 
     let input: ArtifactInput | undefined;
     try {
       const { openArtifactInput } = await import("./artifact-opener.js");
-      input = await openArtifactInput(pulled ?? digest, {
+      input = await openArtifactInput(bytes, {
         platform: this.platform,
         config: this.config,
         installed: request.installed,
@@ -166,11 +171,11 @@ export class InstallPipeline {
         await module.download(ctx, payload.files);
       }
       await input.done();
-      if (pulled !== undefined) await pulled.drain();
-      else await drain(digest);
+      if (bytes instanceof PulledArtifact) await bytes.drain();
+      else await drain(bytes);
 
-      result.bytesRead = pulled?.bytes ?? digest.bytes;
-      result.sha256 = (pulled?.hash ?? digest.hash)?.digest("hex") ?? "";
+      result.bytesRead = bytes.bytes;
+      result.sha256 = bytes.hash?.digest("hex") ?? "";
       if (request.sha256 !== undefined && request.sha256.toLowerCase() !== result.sha256) {
         throw new OtaError(
           "OTA_ERR_INSTALL_CHECKSUM",
@@ -188,9 +193,11 @@ export class InstallPipeline {
       });
       return result;
     } catch (err) {
-      if (pulled !== undefined) await pulled.close().catch(() => undefined);
-      else opened.stream.destroy();
-      digest.destroy();
+      if (bytes instanceof PulledArtifact) await bytes.close().catch(() => undefined);
+      else {
+        opened.stream.destroy();
+        bytes.destroy();
+      }
       input?.abort();
       const error = signal.aborted && !isOtaError(err) ? new OtaError("OTA_ERR_INSTALL_ABORTED", "install cancelled", { cause: err }) : toInstallError(err);
       log.error({ event: "install.download.failed", code: error.code, err: error.message });
