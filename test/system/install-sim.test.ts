@@ -2,13 +2,12 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../../core/cli/run-cli.js";
 import { EXIT } from "../../core/cli/exit-codes.js";
 import { builtinPlugins } from "../../plugins/builtin.js";
 import { SimDevice, isSimStop, makeSlotImages } from "../sim/index.js";
 import { toolsInstalled } from "../helpers/tools-installed.js";
+import { runCliCaptured } from "../helpers/captured-cli.js";
 
 const hasMenderArtifact = toolsInstalled("mender-artifact");
 
@@ -19,21 +18,7 @@ afterEach(async () => {
 });
 
 async function cli(d: SimDevice, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await runCli(["--config", d.configFile, "--log-level", "silent", ...argv], {
-    builtinPlugins,
-    platform: d.platform(),
-    stdout,
-    stderr,
-    env: {},
-    isTty: false,
-  });
-  return { code, out, err };
+  return runCliCaptured(["--config", d.configFile, "--log-level", "silent", ...argv], { builtinPlugins, platform: d.platform() });
 }
 
 async function artifact(d: SimDevice, version: string, deviceType = d.deviceType): Promise<string> {

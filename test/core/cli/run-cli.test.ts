@@ -12,6 +12,7 @@ import { parseCommandLine } from "../../../core/cli/global-options.js";
 import { definePlugin } from "../../../core/plugin-host/define-plugin.js";
 import type { BuiltinPluginRegistry } from "../../../core/plugin-host/builtin-registry.js";
 import type { Bootloader } from "../../../core/capabilities/bootloader.js";
+import { runCliCaptured } from "../../helpers/captured-cli.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -33,17 +34,10 @@ const builtins: BuiltinPluginRegistry = {
 };
 
 async function cli(argv: string[], env: Record<string, string> = {}, registry = builtins) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
   // An empty config file, so the machine's /etc/ota-agent/config.json never leaks into a test.
   const empty = join(dir, "empty.json");
   await writeFile(empty, "{}");
-  const code = await runCli(argv, { builtinPlugins: registry, stdout, stderr, env: { OTA_AGENT_CONFIG: empty, ...env } });
-  return { code, out, err };
+  return runCliCaptured(argv, { builtinPlugins: registry, env: { OTA_AGENT_CONFIG: empty, ...env } });
 }
 
 async function config(content: unknown): Promise<string> {

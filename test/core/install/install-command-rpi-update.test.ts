@@ -3,9 +3,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../../../core/cli/run-cli.js";
 import { EXIT } from "../../../core/cli/exit-codes.js";
 import { definePlugin } from "../../../core/plugin-host/define-plugin.js";
 import type { BuiltinPluginRegistry } from "../../../core/plugin-host/builtin-registry.js";
@@ -13,6 +11,7 @@ import { builtinPlugins } from "../../../plugins/builtin.js";
 import { encodeSparseBuffer } from "../../../artifacts/index.js";
 import { FakeBootloader, makeSlotRoot, pseudoRandom, type SlotRoot } from "./install-fixtures.js";
 import { toolsInstalled } from "../../helpers/tools-installed.js";
+import { runCliCaptured } from "../../helpers/captured-cli.js";
 
 const hasTools = toolsInstalled("zstd", "tar");
 
@@ -42,20 +41,7 @@ function registry(): BuiltinPluginRegistry {
 }
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await runCli(["--sysroot", sr.root, "--config", join(sr.root, "config.json"), "--log-level", "silent", ...argv], {
-    builtinPlugins: registry(),
-    stdout,
-    stderr,
-    env: {},
-    isTty: false,
-  });
-  return { code, out, err };
+  return runCliCaptured(["--sysroot", sr.root, "--config", join(sr.root, "config.json"), "--log-level", "silent", ...argv], { builtinPlugins: registry() });
 }
 
 /** Builds /update.tar.zst from members in order; returns its SHA-256. */

@@ -3,15 +3,14 @@ import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../../../core/cli/run-cli.js";
 import { EXIT } from "../../../core/cli/exit-codes.js";
 import { definePlugin } from "../../../core/plugin-host/define-plugin.js";
 import type { BuiltinPluginRegistry } from "../../../core/plugin-host/builtin-registry.js";
 import { builtinPlugins } from "../../../plugins/builtin.js";
 import { FakeBootloader, makeSlotRoot, pseudoRandom, type SlotRoot } from "./install-fixtures.js";
 import { toolsInstalled } from "../../helpers/tools-installed.js";
+import { runCliCaptured } from "../../helpers/captured-cli.js";
 
 const hasMenderArtifact = toolsInstalled("mender-artifact");
 
@@ -43,21 +42,8 @@ function registry(withBootloader: boolean): BuiltinPluginRegistry {
 }
 
 async function cli(argv: string[], withBootloader = false): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
   const config = join(sr.root, "config.json");
-  const code = await runCli(["--sysroot", sr.root, "--config", config, "--log-level", "silent", ...argv], {
-    builtinPlugins: registry(withBootloader),
-    stdout,
-    stderr,
-    env: {},
-    isTty: false,
-  });
-  return { code, out, err };
+  return runCliCaptured(["--sysroot", sr.root, "--config", config, "--log-level", "silent", ...argv], { builtinPlugins: registry(withBootloader) });
 }
 
 beforeEach(async () => {

@@ -1,8 +1,6 @@
 // The boot-time check on the simulated Pi: broken autoboot.txt repaired, stray trial disarmed, nothing touched mid-deployment.
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { EXIT } from "../../../core/cli/exit-codes.js";
-import { runCli } from "../../../core/cli/run-cli.js";
 import { createAgent, type Agent } from "../../../core/agent.js";
 import type { Bootloader } from "../../../core/capabilities/bootloader.js";
 import { resolve, resolveOptional } from "../../../core/di/resolve.js";
@@ -11,6 +9,7 @@ import { checkBootState, type BootCheckRunner } from "../../../core/state-machin
 import { builtinPlugins } from "../../../plugins/builtin.js";
 import { createLogSink, type LogSink } from "../../helpers/log-sink.js";
 import { SimDevice, SimHalt, isSimStop, type SimDeviceOptions } from "../../sim/index.js";
+import { runCliCaptured } from "../../helpers/captured-cli.js";
 
 const GARBLED = "\u0000\u0000#?boot_part\u0000=~~\n[al";
 const DISARMED_A = "[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=2\n";
@@ -207,18 +206,7 @@ describe("boot check: leaves the boot choice alone", () => {
 
 describe("boot check: through the CLI", () => {
   async function cli(d: SimDevice, ...argv: string[]): Promise<{ code: number; out: string }> {
-    const stdout = new PassThrough();
-    let out = "";
-    stdout.on("data", (c: Buffer) => (out += c.toString()));
-    const code = await runCli(["--config", d.configFile, "--log-level", "silent", ...argv], {
-      builtinPlugins,
-      platform: d.platform(),
-      stdout,
-      stderr: new PassThrough(),
-      env: {},
-      isTty: false,
-    });
-    return { code, out };
+    return runCliCaptured(["--config", d.configFile, "--log-level", "silent", ...argv], { builtinPlugins, platform: d.platform() });
   }
 
   it("status shows what the check would do; resume with nothing pending runs it (exit 3) and status then says ok", async () => {

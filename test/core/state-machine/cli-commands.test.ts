@@ -1,11 +1,10 @@
 // `ota-agent install --reboot`, `resume`, `status`, `commit` and `rollback` through runCli on the simulated Pi.
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../../../core/cli/run-cli.js";
 import { EXIT } from "../../../core/cli/exit-codes.js";
 import { builtinPlugins } from "../../../plugins/builtin.js";
 import { createSimHarness, type SimHarness } from "../../helpers/scenario-sim.js";
 import { MATRIX_CONFIG } from "../../helpers/scenario-power-cut.js";
+import { runCliCaptured } from "../../helpers/captured-cli.js";
 
 let h: SimHarness;
 
@@ -17,21 +16,7 @@ afterEach(async () => {
 });
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await runCli(["--config", h.device.configFile, "--log-level", "silent", ...argv], {
-    builtinPlugins,
-    platform: h.device.platform(),
-    stdout,
-    stderr,
-    env: {},
-    isTty: false,
-  });
-  return { code, out, err };
+  return runCliCaptured(["--config", h.device.configFile, "--log-level", "silent", ...argv], { builtinPlugins, platform: h.device.platform() });
 }
 
 async function status(): Promise<Record<string, unknown>> {
