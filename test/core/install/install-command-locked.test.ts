@@ -2,14 +2,12 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../../../core/cli/run-cli.js";
 import { EXIT } from "../../../core/cli/exit-codes.js";
-import { definePlugin } from "../../../core/plugin-host/define-plugin.js";
-import { builtinPlugins } from "../../../plugins/builtin.js";
 import { makeSlotRoot, pseudoRandom, type SlotRoot } from "./install-fixtures.js";
 import { toolsInstalled } from "../../helpers/tools-installed.js";
+import { installRegistry } from "./install-registry.js";
+import { runCliCaptured } from "../../helpers/captured-cli.js";
 
 const hasMenderArtifact = toolsInstalled("mender-artifact");
 let sr: SlotRoot;
@@ -31,25 +29,10 @@ describe.skipIf(!hasMenderArtifact)("ota-agent install and the agent lock", () =
     // pid 1 is always alive: a live holder that is not this process
     await writeFile(sr.host("/data/agent.lock"), JSON.stringify({ pid: 1, command: "daemon", since: new Date().toISOString() }) + "\n");
     const before = await readFile(sr.host("/dev/system_b"));
-    const stderr = new PassThrough();
-    let err = "";
-    stderr.on("data", (c: Buffer) => (err += c.toString()));
-    const code = await runCli(["--sysroot", sr.root, "--config", join(sr.root, "config.json"), "--log-level", "silent", "install", "/art/u.mender"], {
-      builtinPlugins: {
-        "slots-test": {
-          defaultEnabled: true,
-          load: async () =>
-            definePlugin({ name: "slots-test", version: "1.0.0", agent: "^0.1.0", provides: ["slot-resolver"] }, async () => ({
-              exports: { "slot-resolver": sr.slots },
-            })),
-        },
-        "module-ab-image": builtinPlugins["module-ab-image"]!,
-      },
-      stdout: new PassThrough(),
-      stderr,
-      env: {},
-      isTty: false,
-    });
+    const { code, err } = await runCliCaptured(
+      ["--sysroot", sr.root, "--config", join(sr.root, "config.json"), "--log-level", "silent", "install", "/art/u.mender"],
+      { builtinPlugins: installRegistry(sr) },
+    );
     expect(code).toBe(EXIT.LOCKED);
     expect(err).toContain("OTA_ERR_LOCKED");
     expect((await readFile(sr.host("/dev/system_b"))).equals(before)).toBe(true);

@@ -5,13 +5,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EXIT } from "../../../core/cli/exit-codes.js";
-import { definePlugin } from "../../../core/plugin-host/define-plugin.js";
-import type { BuiltinPluginRegistry } from "../../../core/plugin-host/builtin-registry.js";
-import { builtinPlugins } from "../../../plugins/builtin.js";
 import { encodeSparseBuffer } from "../../../artifacts/index.js";
 import { FakeBootloader, makeSlotRoot, pseudoRandom, type SlotRoot } from "./install-fixtures.js";
 import { toolsInstalled } from "../../helpers/tools-installed.js";
 import { runCliCaptured } from "../../helpers/captured-cli.js";
+import { installRegistry } from "./install-registry.js";
 
 const hasTools = toolsInstalled("zstd", "tar");
 
@@ -20,28 +18,8 @@ let boot: FakeBootloader;
 const bootImg = Buffer.concat([pseudoRandom(64 * 1024, 41), Buffer.alloc(64 * 1024)]);
 const systemImg = Buffer.concat([pseudoRandom(300 * 1024, 42), Buffer.alloc(100 * 1024, 7)]);
 
-function registry(): BuiltinPluginRegistry {
-  return {
-    "slots-test": {
-      defaultEnabled: true,
-      load: async () =>
-        definePlugin({ name: "slots-test", version: "1.0.0", agent: "^0.1.0", provides: ["slot-resolver"] }, async () => ({
-          exports: { "slot-resolver": sr.slots },
-        })),
-    },
-    "bootloader-test": {
-      defaultEnabled: true,
-      load: async () =>
-        definePlugin({ name: "bootloader-test", version: "1.0.0", agent: "^0.1.0", provides: ["bootloader"] }, async () => ({
-          exports: { bootloader: boot },
-        })),
-    },
-    "module-ab-image": builtinPlugins["module-ab-image"]!,
-  };
-}
-
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return runCliCaptured(["--sysroot", sr.root, "--config", join(sr.root, "config.json"), "--log-level", "silent", ...argv], { builtinPlugins: registry() });
+  return runCliCaptured(["--sysroot", sr.root, "--config", join(sr.root, "config.json"), "--log-level", "silent", ...argv], { builtinPlugins: installRegistry(sr, boot) });
 }
 
 /** Builds /update.tar.zst from members in order; returns its SHA-256. */

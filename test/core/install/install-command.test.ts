@@ -5,12 +5,10 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EXIT } from "../../../core/cli/exit-codes.js";
-import { definePlugin } from "../../../core/plugin-host/define-plugin.js";
-import type { BuiltinPluginRegistry } from "../../../core/plugin-host/builtin-registry.js";
-import { builtinPlugins } from "../../../plugins/builtin.js";
 import { FakeBootloader, makeSlotRoot, pseudoRandom, type SlotRoot } from "./install-fixtures.js";
 import { toolsInstalled } from "../../helpers/tools-installed.js";
 import { runCliCaptured } from "../../helpers/captured-cli.js";
+import { installRegistry } from "./install-registry.js";
 
 const hasMenderArtifact = toolsInstalled("mender-artifact");
 
@@ -18,32 +16,9 @@ let sr: SlotRoot;
 let boot: FakeBootloader;
 const system = pseudoRandom(600_000, 21);
 
-function registry(withBootloader: boolean): BuiltinPluginRegistry {
-  const reg: Record<string, BuiltinPluginRegistry[string]> = {
-    "slots-test": {
-      defaultEnabled: true,
-      load: async () =>
-        definePlugin({ name: "slots-test", version: "1.0.0", agent: "^0.1.0", provides: ["slot-resolver"] }, async () => ({
-          exports: { "slot-resolver": sr.slots },
-        })),
-    },
-    "module-ab-image": builtinPlugins["module-ab-image"]!,
-  };
-  if (withBootloader) {
-    reg["bootloader-test"] = {
-      defaultEnabled: true,
-      load: async () =>
-        definePlugin({ name: "bootloader-test", version: "1.0.0", agent: "^0.1.0", provides: ["bootloader"] }, async () => ({
-          exports: { bootloader: boot },
-        })),
-    };
-  }
-  return reg;
-}
-
 async function cli(argv: string[], withBootloader = false): Promise<{ code: number; out: string; err: string }> {
   const config = join(sr.root, "config.json");
-  return runCliCaptured(["--sysroot", sr.root, "--config", config, "--log-level", "silent", ...argv], { builtinPlugins: registry(withBootloader) });
+  return runCliCaptured(["--sysroot", sr.root, "--config", config, "--log-level", "silent", ...argv], { builtinPlugins: installRegistry(sr, withBootloader ? boot : undefined) });
 }
 
 beforeEach(async () => {
